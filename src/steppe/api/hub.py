@@ -1,0 +1,173 @@
+"""Live connections on this node and the fan-out of committed events to them.
+
+An event arrives from the bus as bytes, is framed once, and the same string is queued on every
+connection that should have it. Each connection has a bounded queue drained by a writer that only
+exists while there is something to send; a connection whose queue fills is closed and its device
+catches up through the update sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from steppe.api.registry import Call
+from steppe.domain.models import Authorization
+from steppe.services.auth import SignedIn
+from steppe.services.container import Services
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+CLOSE_TOO_SLOW = 4000
+CLOSE_UNAUTHORIZED = 4001
+
+
+class Connection:
+    __slots__ = ("call", "chats", "closed", "limit", "queue", "send", "sent", "writer")
+
+    def __init__(self, send: Send, call: Call, limit: int):
+        self.send = send
+        self.call = call
+        self.queue: deque[str] = deque()
+        self.writer: asyncio.Task[None] | None = None
+        self.closed = False
+        self.chats: set[int] = set()
+        self.limit = limit
+        self.sent = 0
+
+    def push(self, frame: str) -> None:
+        if self.closed:
+            return
+        if len(self.queue) >= self.limit:
+            self.close(CLOSE_TOO_SLOW, "TOO_SLOW")
+            return
+        self.queue.append(frame)
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue and not self.closed:
+                await self.send({"type": "websocket.send", "text": self.queue.popleft()})
+                self.sent += 1
+        except Exception:  # noqa: BLE001 - the peer went away; the reader will notice
+            self.closed = True
+        finally:
+            self.writer = None
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.clear()
+
+        async def closing() -> None:
+            try:
+                await self.send({"type": "websocket.close", "code": code, "reason": reason})
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+        asyncio.get_running_loop().create_task(closing())
+
+
+def _frame(data: bytes) -> str:
+    return '{"update":' + data.decode() + "}"
+
+
+class Hub:
+    def __init__(self, services: Services):
+        self.services = services
+        self.by_user: dict[int, set[Connection]] = {}
+        self.by_chat: dict[int, set[Connection]] = {}
+        self.by_auth: dict[int, set[Connection]] = {}
+        self.connections = 0
+        services.core.bus.subscribe(self.on_bus)
+
+    # ---- the bus -----------------------------------------------------------------------------
+
+    def on_bus(self, topic: str, data: bytes) -> None:
+        kind, _, ident = topic.partition(".")
+        key = int(ident)
+        if kind in ("c", "e"):
+            self._fan(self.by_chat.get(key), data)
+        elif kind == "u":
+            self._fan(self.by_user.get(key), data)
+        elif kind == "j":
+            for conn in list(self.by_user.get(int(data), ())):
+                conn.chats.add(key)
+                self.by_chat.setdefault(key, set()).add(conn)
+        elif kind == "l":
+            for conn in list(self.by_user.get(int(data), ())):
+                conn.chats.discard(key)
+                self._discard(self.by_chat, key, conn)
+        elif kind == "r":
+            self.services.auth.forget({key})
+            for conn in list(self.by_auth.get(key, ())):
+                conn.close(CLOSE_UNAUTHORIZED, "AUTH_KEY_UNREGISTERED")
+
+    @staticmethod
+    def _fan(conns: set[Connection] | None, data: bytes) -> None:
+        if not conns:
+            return
+        frame = _frame(data)
+        for conn in list(conns):
+            conn.push(frame)
+
+    # ---- connections -------------------------------------------------------------------------
+
+    async def bind(self, call: Call, result: object) -> None:
+        if isinstance(result, SignedIn):
+            await self.bind_auth(call, result.authorization)
+
+    async def bind_auth(self, call: Call, auth: Authorization) -> None:
+        conn = call.connection
+        if conn is None:
+            return
+        if conn.call.auth_id:
+            self.unregister(conn)
+        conn.call.user_id, conn.call.auth_id = auth.user_id, auth.id
+        self.by_user.setdefault(auth.user_id, set()).add(conn)
+        self.by_auth.setdefault(auth.id, set()).add(conn)
+        chats = await self.services.core.chats.member_chats(auth.user_id)
+        for chat_id in chats:
+            conn.chats.add(chat_id)
+            self.by_chat.setdefault(chat_id, set()).add(conn)
+        self.connections += 1
+        if self.services.users.connected(auth.user_id):
+            await self.services.users.announce_status(auth.user_id, True, sorted(conn.chats)[:200])
+
+    def unregister(self, conn: Connection) -> None:
+        user_id, auth_id = conn.call.user_id, conn.call.auth_id
+        if not auth_id:
+            return
+        self._discard(self.by_user, user_id, conn)
+        self._discard(self.by_auth, auth_id, conn)
+        for chat_id in conn.chats:
+            self._discard(self.by_chat, chat_id, conn)
+        chats = sorted(conn.chats)[:200]
+        conn.chats = set()
+        conn.call.user_id = conn.call.auth_id = 0
+        self.connections -= 1
+        if self.services.users.disconnected(user_id):
+            asyncio.get_running_loop().create_task(
+                self.services.users.announce_status(user_id, False, chats))
+
+    @staticmethod
+    def _discard(index: dict[int, set[Connection]], key: int, conn: Connection) -> None:
+        conns = index.get(key)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del index[key]
+
+    async def set_status(self, user_id: int, online: bool) -> None:
+        conns = self.by_user.get(user_id, set())
+        chats: set[int] = set()
+        for conn in conns:
+            chats |= conn.chats
+        await self.services.users.announce_status(user_id, online, sorted(chats)[:200])

@@ -1,0 +1,88 @@
+"""One registry of client methods, served alike over HTTP and the WebSocket.
+
+A method is a name, a msgspec struct for its parameters (which is also its schema) and a handler.
+Decoding the parameters is the validation: a missing, extra or mistyped field is refused before
+the handler runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from steppe.domain.errors import RpcError, bad_request
+
+
+@dataclass
+class Call:
+    """Who is calling and from where; `user_id` is 0 before sign-in."""
+
+    user_id: int = 0
+    auth_id: int = 0
+    ip: str = ""
+    device: str = ""
+    app: str = ""
+    connection: Any = None
+
+
+Handler = Callable[[Call, Any], Awaitable[Any]]
+
+
+@dataclass
+class Method:
+    name: str
+    params: type[msgspec.Struct]
+    handler: Handler
+    auth: bool
+    doc: str
+    decoder: msgspec.json.Decoder[Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.decoder = msgspec.json.Decoder(self.params)
+
+    def decode(self, body: bytes) -> Any:
+        try:
+            return self.decoder.decode(body or b"{}")
+        except msgspec.ValidationError as exc:
+            raise bad_request("INPUT_INVALID", str(exc)) from exc
+        except msgspec.DecodeError as exc:
+            raise bad_request("JSON_INVALID", str(exc)) from exc
+
+    def convert(self, params: Any) -> Any:
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise bad_request("INPUT_INVALID", "params must be an object")
+        try:
+            return msgspec.convert(params, self.params)
+        except msgspec.ValidationError as exc:
+            raise bad_request("INPUT_INVALID", str(exc)) from exc
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.methods: dict[str, Method] = {}
+
+    def method(self, name: str, params: type[msgspec.Struct], *, auth: bool = True
+               ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if name in self.methods:
+                raise ValueError(f"method {name} registered twice")
+            doc = (handler.__doc__ or "").strip()
+            self.methods[name] = Method(name, params, handler, auth, doc)
+            return handler
+
+        return register
+
+    def get(self, name: str) -> Method:
+        method = self.methods.get(name)
+        if method is None:
+            raise RpcError(404, "METHOD_INVALID", f"no method {name[:64]!r}")
+        return method
+
+
+class Empty(msgspec.Struct, forbid_unknown_fields=True):
+    pass

@@ -1,0 +1,88 @@
+"""`steppe serve` runs the server; `steppe admin ...` is for operators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from steppe.services.core import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(data_dir=args.data, max_body=args.max_body,
+                    rate_per_second=args.rate_limit, rate_burst=max(1, int(args.rate_limit * 3)),
+                    send_queue=args.send_queue)
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from steppe.app import Steppe
+
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(args)
+    app = Steppe(settings, database_url=args.database, bus_url=args.bus)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Steppe is serving {url}  (data: {os.path.abspath(args.data)}; "
+          "login codes appear in this log)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
+                ws="websockets-sansio", ws_max_size=settings.max_body, ws_ping_interval=30,
+                ws_ping_timeout=60, lifespan="on", access_log=False, log_level=args.log_level,
+                backlog=4096)
+
+
+async def _with_app(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
+    from steppe.app import Steppe
+
+    app = Steppe(_settings(args), database_url=args.database)
+    await app.core.store.open()
+    try:
+        return await work(app)
+    finally:
+        await app.core.store.close()
+
+
+def admin_login_code(args: argparse.Namespace) -> None:
+    async def work(app):  # type: ignore[no-untyped-def]
+        return await app.services.auth.reissue_code(args.phone)
+
+    phone, code = asyncio.run(_with_app(args, work))
+    print(f"login code for {phone}: {code} (valid 5 minutes)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="steppe", description="Steppe messenger server")
+    parser.add_argument("--data", default=os.environ.get("STEPPE_DATA", "./data"),
+                        help="data folder (default ./data)")
+    parser.add_argument("--database", default=os.environ.get("STEPPE_DATABASE"),
+                        help="database URL (default sqlite:///DATA/steppe.db)")
+    parser.add_argument("--max-body", type=int, default=1 << 20, help="request size limit")
+    parser.add_argument("--rate-limit", type=float, default=100.0,
+                        help="requests per second per user (0: off)")
+    parser.add_argument("--send-queue", type=int, default=1024,
+                        help="frames queued per connection before it is dropped")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_serve = sub.add_parser("serve", help="run the server")
+    p_serve.add_argument("--host", default=os.environ.get("STEPPE_HOST", "127.0.0.1"))
+    p_serve.add_argument("--port", type=int, default=int(os.environ.get("STEPPE_PORT", "8080")))
+    p_serve.add_argument("--bus", default=os.environ.get("STEPPE_BUS", "memory"))
+    p_serve.add_argument("--log-level", default="info")
+    p_serve.set_defaults(func=serve)
+
+    p_admin = sub.add_parser("admin", help="operator commands")
+    admin = p_admin.add_subparsers(dest="admin_command", required=True)
+    p_code = admin.add_parser("login-code", help="issue a login code for a phone number")
+    p_code.add_argument("phone")
+    p_code.set_defaults(func=admin_login_code)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

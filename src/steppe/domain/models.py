@@ -1,0 +1,112 @@
+"""The entities every layer speaks of. Plain msgspec structs: no I/O, cheap to encode."""
+
+from __future__ import annotations
+
+import msgspec
+
+from steppe.domain.entities import Entity
+
+
+class User(msgspec.Struct, omit_defaults=True):
+    id: int
+    first_name: str
+    last_name: str = ""
+    username: str | None = None
+    phone: str | None = None
+    bio: str = ""
+    is_bot: bool = False
+    is_self: bool = False
+    is_contact: bool = False
+    online: bool = False
+    last_seen: int = 0
+
+
+class Account(msgspec.Struct):
+    """What the server alone knows of a user."""
+
+    user: User
+    country: str
+    password_hash: str | None
+    password_hint: str
+    seq: int
+
+
+class Forward(msgspec.Struct, omit_defaults=True):
+    from_user_id: int
+    date: int
+    from_chat_id: int | None = None
+    from_msg_id: int | None = None
+
+
+class Action(msgspec.Struct, omit_defaults=True):
+    """A service message: what happened to the chat itself."""
+
+    type: str  # chat_create | chat_add_user | chat_delete_user | chat_edit_title
+    title: str | None = None
+    user_ids: list[int] = []
+
+
+class Message(msgspec.Struct, omit_defaults=True):
+    chat_id: int
+    id: int
+    sender_id: int
+    date: int
+    text: str = ""
+    entities: list[Entity] = []
+    reply_to: int | None = None
+    fwd_from: Forward | None = None
+    edit_date: int | None = None
+    pinned: bool = False
+    action: Action | None = None
+
+
+class Chat(msgspec.Struct, omit_defaults=True):
+    id: int
+    kind: str  # private | group
+    title: str = ""
+    creator_id: int = 0
+    pts: int = 0
+    top_msg_id: int = 0
+    last_date: int = 0
+    member_count: int = 0
+    user_ids: list[int] = []  # private: the two (or one, for Saved Messages) users
+
+
+class Member(msgspec.Struct):
+    chat_id: int
+    user_id: int
+    role: str  # creator | admin | member
+    inviter_id: int
+    joined: int
+    read_inbox_max_id: int = 0
+    pinned: int = 0
+
+
+class Dialog(msgspec.Struct, omit_defaults=True):
+    chat: Chat
+    top_message: Message | None = None
+    unread_count: int = 0
+    read_inbox_max_id: int = 0
+    read_outbox_max_id: int = 0
+    pinned: bool = False
+    peer_user_id: int | None = None
+
+
+class Authorization(msgspec.Struct, omit_defaults=True):
+    id: int
+    user_id: int
+    device: str
+    app: str
+    ip: str
+    created: int
+    last_active: int
+    current: bool = False
+
+
+class LoginCode(msgspec.Struct):
+    hash_id: str
+    phone: str
+    code_hash: str
+    expires: int
+    attempts: int
+    state: str  # sent | verified | used

@@ -1,0 +1,118 @@
+"""The update sequence: what a device applies, in order, to stay in step.
+
+Chat events carry the chat's `pts` and go to every member's devices. Account events carry the
+user's own `seq`. Ephemeral events (typing, online status) carry neither: missing one loses nothing.
+Every event is encoded once, stored as those bytes, and sent as those bytes to every device.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from steppe.domain.models import Authorization, Chat, Message, User
+
+
+class ChatEvent(msgspec.Struct, tag_field="type", omit_defaults=True):
+    chat_id: int
+    pts: int
+    date: int
+
+
+class NewMessage(ChatEvent, tag="new_message"):
+    message: Message
+
+
+class EditMessage(ChatEvent, tag="edit_message"):
+    message: Message
+
+
+class DeleteMessages(ChatEvent, tag="delete_messages"):
+    ids: list[int]
+
+
+class PinMessage(ChatEvent, tag="pin_message"):
+    id: int
+    pinned: bool
+
+
+class ReadHistory(ChatEvent, tag="read_history"):
+    user_id: int
+    max_id: int
+
+
+class UserEvent(msgspec.Struct, tag_field="type", omit_defaults=True):
+    seq: int
+    date: int
+
+
+class JoinChat(UserEvent, tag="join_chat"):
+    chat: Chat
+    pts: int  # the chat's pts just before the event that let this user in
+
+
+class LeaveChat(UserEvent, tag="leave_chat"):
+    chat_id: int
+
+
+class DeleteForMe(UserEvent, tag="delete_for_me"):
+    chat_id: int
+    ids: list[int]
+
+
+class ProfileChanged(UserEvent, tag="profile"):
+    user: User
+
+
+class NewAuthorization(UserEvent, tag="new_authorization"):
+    authorization: Authorization
+
+
+class ContactsChanged(UserEvent, tag="contacts"):
+    added: list[User] = []
+    removed: list[int] = []
+
+
+class PasswordChanged(UserEvent, tag="password"):
+    has_password: bool
+
+
+class DialogPinned(UserEvent, tag="dialog_pin"):
+    chat_id: int
+    pinned: bool
+
+
+class Typing(msgspec.Struct, tag_field="type", tag="typing"):
+    chat_id: int
+    user_id: int
+    action: str
+
+
+class UserStatus(msgspec.Struct, tag_field="type", tag="user_status"):
+    user_id: int
+    online: bool
+    last_seen: int
+
+
+AnyChatEvent = NewMessage | EditMessage | DeleteMessages | PinMessage | ReadHistory
+AnyUserEvent = (
+    JoinChat
+    | LeaveChat
+    | DeleteForMe
+    | ProfileChanged
+    | NewAuthorization
+    | ContactsChanged
+    | PasswordChanged
+    | DialogPinned
+)
+
+_encoder = msgspec.json.Encoder()
+encode = _encoder.encode
+
+
+def is_next(local: int, incoming: int) -> str:
+    """How a device treats an incoming counter: 'apply', 'skip' (seen) or 'gap' (fetch the difference)."""
+    if incoming <= local:
+        return "skip"
+    if incoming == local + 1:
+        return "apply"
+    return "gap"

@@ -1,0 +1,68 @@
+"""What every service shares: the stores, the bus, the clock, and publishing after commit."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from steppe.bus import Bus
+from steppe.store.chats import ChatStore
+from steppe.store.messages import MessageStore
+from steppe.store.store import Emitted, Store
+
+
+class Clock(Protocol):
+    def now(self) -> int: ...
+
+
+class SystemClock:
+    def now(self) -> int:
+        return int(time.time())
+
+
+class ManualClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: int = 1_700_000_000):
+        self.value = start
+
+    def now(self) -> int:
+        return self.value
+
+    def advance(self, seconds: int) -> None:
+        self.value += seconds
+
+
+@dataclass
+class Settings:
+    data_dir: str = "./data"
+    max_body: int = 1 << 20
+    rate_per_second: float = 100.0
+    rate_burst: int = 300
+    send_queue: int = 1024
+    code_sender: str = "log"
+
+
+TOPIC = {"chat": "c", "user": "u", "join": "j", "leave": "l"}
+
+
+@dataclass
+class Core:
+    store: Store
+    chats: ChatStore
+    messages: MessageStore
+    bus: Bus
+    clock: Clock = field(default_factory=SystemClock)
+    settings: Settings = field(default_factory=Settings)
+
+    def publish(self, out: list[Emitted]) -> None:
+        """Hand committed events to the bus, in the order they were written."""
+        for ev in out:
+            if ev.kind in ("join", "leave"):
+                self.bus.publish(f"{TOPIC[ev.kind]}.{ev.chat_id}", str(ev.target).encode())
+            else:
+                self.bus.publish(f"{TOPIC[ev.kind]}.{ev.target}", ev.data.encode())
+
+    def publish_ephemeral(self, topic: str, data: bytes) -> None:
+        self.bus.publish(topic, data)

@@ -1,0 +1,139 @@
+"""Sending, editing, deleting, pinning and reading messages."""
+
+from __future__ import annotations
+
+from steppe.domain import access, limits, validate
+from steppe.domain.entities import Entity
+from steppe.domain.errors import bad_request
+from steppe.domain.models import Forward, Message
+from steppe.domain.updates import Typing, encode
+from steppe.services.chats import ChatService, Peer
+from steppe.services.core import Core
+
+TYPING_ACTIONS = frozenset({"typing", "cancel", "record_voice", "upload_photo", "upload_document",
+                            "choose_sticker", "record_video"})
+
+
+def _check_ids(ids: list[int], most: int) -> list[int]:
+    ids = list(dict.fromkeys(ids))
+    if not ids or len(ids) > most or any(i <= 0 or i >= 2**53 for i in ids):
+        raise bad_request("MESSAGE_ID_INVALID")
+    return ids
+
+
+class MessageService:
+    def __init__(self, core: Core, chats: ChatService):
+        self.core = core
+        self.chats = chats
+
+    async def send(self, actor: int, peer: Peer, text: str, entities: list[Entity],
+                   random_id: int | None, reply_to: int | None = None) -> Message:
+        if random_id is not None:
+            done = await self.core.messages.by_random_id(actor, random_id)
+            if done is not None:
+                return done
+        text, entities = validate.message_text(text, entities)
+        chat, member = await self.chats.access(actor, peer, create=True)
+        access.check_send(chat, member)
+        if reply_to is not None and not await self.core.chats.get_messages(chat.id, [reply_to]):
+            raise bad_request("REPLY_MESSAGE_INVALID")
+        msg, out = await self.core.messages.send(chat.id, actor, random_id, text, entities,
+                                                 reply_to, None, self.core.clock.now())
+        self.core.publish(out)
+        return msg
+
+    async def forward(self, actor: int, from_peer: Peer, ids: list[int], to_peer: Peer,
+                      random_ids: list[int] | None) -> list[Message]:
+        ids = _check_ids(ids, limits.FORWARD_MAX)
+        if random_ids is not None and len(random_ids) != len(ids):
+            raise bad_request("RANDOM_ID_INVALID", "one random_id per message")
+        source, _ = await self.chats.access(actor, from_peer)
+        target, member = await self.chats.access(actor, to_peer, create=True)
+        access.check_send(target, member)
+        originals = await self.core.chats.get_messages(source.id, ids)
+        if len(originals) != len(ids):
+            raise bad_request("MESSAGE_ID_INVALID")
+        sent = []
+        now = self.core.clock.now()
+        for i, orig in enumerate(originals):
+            if orig.action is not None:
+                raise bad_request("MESSAGE_ID_INVALID", "service messages cannot be forwarded")
+            origin = orig.fwd_from or Forward(
+                from_user_id=orig.sender_id, date=orig.date,
+                from_chat_id=source.id if source.kind != "private" else None,
+                from_msg_id=orig.id if source.kind != "private" else None)
+            rid = random_ids[i] if random_ids else None
+            msg, out = await self.core.messages.send(target.id, actor, rid, orig.text,
+                                                     orig.entities, None, origin, now)
+            self.core.publish(out)
+            sent.append(msg)
+        return sent
+
+    async def _own_message(self, actor: int, peer: Peer, msg_id: int):  # type: ignore[no-untyped-def]
+        chat, member = await self.chats.access(actor, peer)
+        found = await self.core.chats.get_messages(chat.id, _check_ids([msg_id], 1))
+        if not found:
+            raise bad_request("MESSAGE_ID_INVALID")
+        return chat, member, found[0]
+
+    async def edit(self, actor: int, peer: Peer, msg_id: int, text: str, entities: list[Entity]
+                   ) -> Message:
+        chat, member, msg = await self._own_message(actor, peer, msg_id)
+        access.check_edit(chat, member, msg, self.core.clock.now())
+        text, entities = validate.message_text(text, entities)
+        if text == msg.text and entities == msg.entities:
+            raise bad_request("MESSAGE_NOT_MODIFIED")
+        edited, out = await self.core.messages.edit(chat.id, msg_id, text, entities,
+                                                    self.core.clock.now())
+        self.core.publish(out)
+        return edited
+
+    async def delete(self, actor: int, peer: Peer, ids: list[int], revoke: bool) -> list[int]:
+        ids = _check_ids(ids, limits.DELETE_MAX)
+        chat, member = await self.chats.access(actor, peer)
+        found = await self.core.chats.get_messages(chat.id, ids)
+        now = self.core.clock.now()
+        if not revoke:
+            out = await self.core.messages.delete_for_me(actor, chat.id, [m.id for m in found], now)
+            self.core.publish(out)
+            return [m.id for m in found]
+        for msg in found:
+            access.check_delete_for_all(chat, member, msg)
+        if found:
+            self.core.publish(await self.core.messages.delete(chat.id, [m.id for m in found], now))
+        return [m.id for m in found]
+
+    async def pin(self, actor: int, peer: Peer, msg_id: int, pinned: bool) -> None:
+        chat, member, msg = await self._own_message(actor, peer, msg_id)
+        access.check_pin(chat, member)
+        if msg.action is not None:
+            raise bad_request("MESSAGE_ID_INVALID")
+        self.core.publish(await self.core.messages.pin(chat.id, msg_id, pinned,
+                                                       self.core.clock.now()))
+
+    async def read(self, actor: int, peer: Peer, max_id: int) -> int:
+        chat, _ = await self.chats.access(actor, peer)
+        if max_id < 0 or max_id >= 2**53:
+            raise bad_request("MESSAGE_ID_INVALID")
+        upto = min(max_id or chat.top_msg_id, chat.top_msg_id)
+        self.core.publish(await self.core.messages.read(chat.id, actor, upto,
+                                                        self.core.clock.now()))
+        return upto
+
+    async def history(self, actor: int, peer: Peer, offset_id: int, newer: bool, limit: int
+                      ) -> list[Message]:
+        chat, _ = await self.chats.access(actor, peer)
+        if offset_id < 0 or offset_id >= 2**53:
+            raise bad_request("MESSAGE_ID_INVALID")
+        limit = max(1, min(limit, limits.HISTORY_PAGE_MAX))
+        return await self.core.chats.history(chat.id, actor, offset_id, newer, limit)
+
+    async def get(self, actor: int, peer: Peer, ids: list[int]) -> list[Message]:
+        chat, _ = await self.chats.access(actor, peer)
+        return await self.core.chats.get_messages(chat.id, _check_ids(ids, limits.HISTORY_PAGE_MAX))
+
+    async def typing(self, actor: int, peer: Peer, action: str) -> None:
+        if action not in TYPING_ACTIONS:
+            raise bad_request("SEND_MESSAGE_TYPE_INVALID")
+        chat, _ = await self.chats.access(actor, peer)
+        self.core.publish_ephemeral(f"e.{chat.id}", encode(Typing(chat.id, actor, action)))

@@ -1,0 +1,314 @@
+"""Chats, members, messages and the update logs."""
+
+from __future__ import annotations
+
+from steppe.domain import updates as up
+from steppe.domain.entities import Entity
+from steppe.domain.errors import bad_request
+from steppe.domain.models import Action, Chat, Dialog, Forward, Member, Message
+from steppe.store import rows
+from steppe.store.db import Database, Db, IntegrityError
+from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
+from steppe.store.store import Emitted, Out, _chat_event, _user_event
+
+LIVE = "deleted = 0"
+
+
+async def _chat(db: Db, chat_id: int) -> Chat | None:
+    row = await db.fetchrow(f"SELECT {CHAT_COLUMNS} FROM chats WHERE id = $1", chat_id)
+    return rows.chat(row) if row else None
+
+
+async def _member(db: Db, chat_id: int, user_id: int) -> Member | None:
+    row = await db.fetchrow(
+        f"SELECT {MEMBER_COLUMNS} FROM members WHERE chat_id = $1 AND user_id = $2",
+        chat_id, user_id)
+    return rows.member(row) if row else None
+
+
+async def _message(db: Db, chat_id: int, msg_id: int) -> Message | None:
+    row = await db.fetchrow(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND id = $2 AND {LIVE}",
+        chat_id, msg_id)
+    return rows.message(row) if row else None
+
+
+async def _insert_message(db: Db, msg: Message, random_id: int | None) -> None:
+    await db.execute(
+        "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to, fwd,"
+        " action, random_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        msg.chat_id, msg.id, msg.sender_id, msg.date, msg.text, rows.json_text(msg.entities),
+        msg.reply_to, rows.json_text(msg.fwd_from), rows.json_text(msg.action), random_id)
+
+
+async def _append(db: Db, chat_id: int, sender_id: int, now: int, *, text: str = "",
+                  entities: list[Entity] | None = None, reply_to: int | None = None,
+                  fwd: Forward | None = None, action: Action | None = None,
+                  random_id: int | None = None) -> tuple[Message, Emitted]:
+    holder: list[Message] = []
+
+    def make(pts: int, msg_id: int) -> up.ChatEvent:
+        msg = Message(chat_id=chat_id, id=msg_id, sender_id=sender_id, date=now, text=text,
+                      entities=entities or [], reply_to=reply_to, fwd_from=fwd, action=action)
+        holder.append(msg)
+        return up.NewMessage(chat_id, pts, now, msg)
+
+    ev, _ = await _chat_event(db, chat_id, now, make, new_msg=True)  # type: ignore[arg-type]
+    try:
+        await _insert_message(db, holder[0], random_id)
+    except IntegrityError as exc:
+        raise bad_request("RANDOM_ID_DUPLICATE") from exc
+    return holder[0], ev
+
+
+async def _add_member(db: Db, chat: Chat, user_id: int, role: str, inviter: int, now: int,
+                      pts_before: int) -> Out:
+    await db.execute(
+        "INSERT INTO members (chat_id, user_id, role, inviter_id, joined) VALUES ($1,$2,$3,$4,$5)",
+        chat.id, user_id, role, inviter, now)
+    ev = await _user_event(db, user_id, lambda s: up.JoinChat(s, now, chat, pts_before))
+    return [ev, Emitted("join", user_id, "", chat.id)]
+
+
+class ChatStore:
+    def __init__(self, database: Database):
+        self.database = database
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    async def chat_and_member(self, chat_id: int, user_id: int
+                              ) -> tuple[Chat | None, Member | None]:
+        async def op(db: Db) -> tuple[Chat | None, Member | None]:
+            member = await _member(db, chat_id, user_id)
+            return (await _chat(db, chat_id) if member else None), member
+
+        return await self.database.read(op)
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        async def op(db: Db) -> Chat | None:
+            return await _chat(db, chat_id)
+
+        return await self.database.read(op)
+
+    async def private_chat_id(self, a: int, b: int) -> int | None:
+        lo, hi = min(a, b), max(a, b)
+
+        async def op(db: Db) -> int | None:
+            return await db.fetchval("SELECT id FROM chats WHERE user_a = $1 AND user_b = $2", lo, hi)
+
+        return await self.database.read(op)
+
+    async def members(self, chat_id: int) -> list[Member]:
+        async def op(db: Db) -> list[Member]:
+            found = await db.fetch(
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE chat_id = $1 ORDER BY joined, user_id",
+                chat_id)
+            return [rows.member(r) for r in found]
+
+        return await self.database.read(op)
+
+    async def member_chats(self, user_id: int) -> dict[int, int]:
+        """Every chat the user is in, with its current pts: the one pass a difference makes."""
+
+        async def op(db: Db) -> dict[int, int]:
+            found = await db.fetch(
+                "SELECT c.id, c.pts FROM members m JOIN chats c ON c.id = m.chat_id"
+                " WHERE m.user_id = $1", user_id)
+            return {r[0]: r[1] for r in found}
+
+        return await self.database.read(op)
+
+    async def get_messages(self, chat_id: int, ids: list[int]) -> list[Message]:
+        async def op(db: Db) -> list[Message]:
+            out = []
+            for msg_id in ids:
+                msg = await _message(db, chat_id, msg_id)
+                if msg:
+                    out.append(msg)
+            return out
+
+        return await self.database.read(op)
+
+    async def history(self, chat_id: int, user_id: int, offset_id: int, newer: bool, limit: int
+                      ) -> list[Message]:
+        """Messages older than `offset_id` (0: the newest), or newer than it; newest first."""
+        hidden = ("NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $4"
+                  " AND h.chat_id = m.chat_id AND h.msg_id = m.id)")
+        if newer:
+            sql = (f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE chat_id = $1 AND id > $2"
+                   f" AND {LIVE} AND {hidden} ORDER BY id ASC LIMIT $3")
+        else:
+            sql = (f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE chat_id = $1 AND id < $2"
+                   f" AND {LIVE} AND {hidden} ORDER BY id DESC LIMIT $3")
+        upper = offset_id if offset_id > 0 or newer else 2**62
+
+        async def op(db: Db) -> list[Message]:
+            found = [rows.message(r) for r in await db.fetch(sql, chat_id, upper, limit, user_id)]
+            return found[::-1] if newer else found
+
+        return await self.database.read(op)
+
+    async def dialogs(self, user_id: int, offset_date: int, offset_chat: int, limit: int,
+                      *, pinned_only: bool = False) -> list[Dialog]:
+        cols = ", ".join("c." + c.strip() for c in CHAT_COLUMNS.split(","))
+        where = "m.pinned > 0" if pinned_only else "m.pinned = 0 AND (c.last_date, c.id) < ($2, $3)"
+        order = "m.pinned DESC" if pinned_only else "c.last_date DESC, c.id DESC"
+
+        async def op(db: Db) -> list[Dialog]:
+            found = await db.fetch(
+                f"SELECT {cols}, m.read_inbox_max_id, m.pinned FROM members m"
+                f" JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1 AND {where}"
+                f" ORDER BY {order} LIMIT $4", user_id, offset_date, offset_chat, limit)
+            return [await self._dialog(db, user_id, r) for r in found]
+
+        return await self.database.read(op)
+
+    async def dialog(self, user_id: int, chat_id: int) -> Dialog | None:
+        cols = ", ".join("c." + c.strip() for c in CHAT_COLUMNS.split(","))
+
+        async def op(db: Db) -> Dialog | None:
+            row = await db.fetchrow(
+                f"SELECT {cols}, m.read_inbox_max_id, m.pinned FROM members m"
+                " JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1 AND m.chat_id = $2",
+                user_id, chat_id)
+            return await self._dialog(db, user_id, row) if row else None
+
+        return await self.database.read(op)
+
+    @staticmethod
+    async def _dialog(db: Db, user_id: int, row: object) -> Dialog:
+        chat = rows.chat(row)
+        read_in, pinned = row[10], row[11]  # type: ignore[index]
+        top = await db.fetchrow(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE chat_id = $1 AND {LIVE}"
+            " AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2"
+            " AND h.chat_id = m.chat_id AND h.msg_id = m.id) ORDER BY id DESC LIMIT 1",
+            chat.id, user_id)
+        unread = await db.fetchval(
+            f"SELECT count(*) FROM messages m WHERE chat_id = $1 AND id > $2 AND sender_id != $3"
+            f" AND {LIVE} AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $3"
+            " AND h.chat_id = m.chat_id AND h.msg_id = m.id)", chat.id, read_in, user_id)
+        read_out = await db.fetchval(
+            "SELECT max(read_inbox_max_id) FROM members WHERE chat_id = $1 AND user_id != $2",
+            chat.id, user_id)
+        peer = None
+        if chat.kind == "private":
+            peer = next((u for u in chat.user_ids if u != user_id), user_id)
+        return Dialog(chat=chat, top_message=rows.message(top) if top else None,
+                      unread_count=unread, read_inbox_max_id=read_in,
+                      read_outbox_max_id=read_out or 0, pinned=bool(pinned), peer_user_id=peer)
+
+    async def chat_events(self, chat_id: int, after_pts: int, limit: int) -> list[str]:
+        async def op(db: Db) -> list[str]:
+            found = await db.fetch(
+                "SELECT payload FROM chat_events WHERE chat_id = $1 AND pts > $2"
+                " ORDER BY pts LIMIT $3", chat_id, after_pts, limit)
+            return [r[0] for r in found]
+
+        return await self.database.read(op)
+
+    async def user_events(self, user_id: int, after_seq: int, limit: int) -> list[str]:
+        async def op(db: Db) -> list[str]:
+            found = await db.fetch(
+                "SELECT payload FROM user_events WHERE user_id = $1 AND seq > $2"
+                " ORDER BY seq LIMIT $3", user_id, after_seq, limit)
+            return [r[0] for r in found]
+
+        return await self.database.read(op)
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    async def create_private(self, a: int, b: int, now: int) -> tuple[Chat, Out]:
+        lo, hi = min(a, b), max(a, b)
+
+        async def op(db: Db) -> tuple[Chat, Out]:
+            existing = await db.fetchval(
+                "SELECT id FROM chats WHERE user_a = $1 AND user_b = $2", lo, hi)
+            if existing:
+                chat = await _chat(db, existing)
+                assert chat is not None
+                return chat, []
+            row = await db.fetchrow(
+                "INSERT INTO chats (kind, creator_id, user_a, user_b, last_date, member_count,"
+                f" created) VALUES ('private', $1, $2, $3, $4, $5, $4) RETURNING {CHAT_COLUMNS}",
+                a, lo, hi, now, 1 if lo == hi else 2)
+            chat = rows.chat(row)
+            out: Out = []
+            for user_id in dict.fromkeys((lo, hi)):
+                out += await _add_member(db, chat, user_id, "member", a, now, 0)
+            return chat, out
+
+        return await self.database.write(op)
+
+    async def create_group(self, creator: int, title: str, member_ids: list[int], now: int
+                           ) -> tuple[Chat, Out]:
+        async def op(db: Db) -> tuple[Chat, Out]:
+            row = await db.fetchrow(
+                "INSERT INTO chats (kind, title, creator_id, last_date, member_count, created)"
+                f" VALUES ('group', $1, $2, $3, $4, $3) RETURNING {CHAT_COLUMNS}",
+                title, creator, now, 1 + len(member_ids))
+            chat = rows.chat(row)
+            out: Out = []
+            out += await _add_member(db, chat, creator, "creator", creator, now, 0)
+            for user_id in member_ids:
+                out += await _add_member(db, chat, user_id, "member", creator, now, 0)
+            action = Action("chat_create", title=title, user_ids=[creator, *member_ids])
+            _, ev = await _append(db, chat.id, creator, now, action=action)
+            out.append(ev)
+            fresh = await _chat(db, chat.id)
+            assert fresh is not None
+            return fresh, out
+
+        return await self.database.write(op)
+
+    async def add_members(self, chat_id: int, actor: int, user_ids: list[int], now: int) -> Out:
+        async def op(db: Db) -> Out:
+            chat = await _chat(db, chat_id)
+            assert chat is not None
+            out: Out = []
+            for user_id in user_ids:
+                if await _member(db, chat_id, user_id):
+                    raise bad_request("USER_ALREADY_PARTICIPANT")
+                out += await _add_member(db, chat, user_id, "member", actor, now, chat.pts)
+            await db.execute("UPDATE chats SET member_count = member_count + $2 WHERE id = $1",
+                             chat_id, len(user_ids))
+            action = Action("chat_add_user", user_ids=user_ids)
+            _, ev = await _append(db, chat_id, actor, now, action=action)
+            return out + [ev]
+
+        return await self.database.write(op)
+
+    async def remove_member(self, chat_id: int, actor: int, user_id: int, now: int) -> Out:
+        async def op(db: Db) -> Out:
+            action = Action("chat_delete_user", user_ids=[user_id])
+            _, ev = await _append(db, chat_id, actor, now, action=action)
+            await db.execute("DELETE FROM members WHERE chat_id = $1 AND user_id = $2",
+                             chat_id, user_id)
+            await db.execute("UPDATE chats SET member_count = member_count - 1 WHERE id = $1",
+                             chat_id)
+            left = await _user_event(db, user_id, lambda s: up.LeaveChat(s, now, chat_id))
+            return [ev, left, Emitted("leave", user_id, "", chat_id)]
+
+        return await self.database.write(op)
+
+    async def rename(self, chat_id: int, actor: int, title: str, now: int) -> Out:
+        async def op(db: Db) -> Out:
+            await db.execute("UPDATE chats SET title = $2 WHERE id = $1", chat_id, title)
+            _, ev = await _append(db, chat_id, actor, now,
+                                  action=Action("chat_edit_title", title=title))
+            return [ev]
+
+        return await self.database.write(op)
+
+    async def set_dialog_pinned(self, user_id: int, chat_id: int, pinned: bool, now: int) -> Out:
+        async def op(db: Db) -> Out:
+            order = 0
+            if pinned:
+                order = 1 + (await db.fetchval(
+                    "SELECT coalesce(max(pinned), 0) FROM members WHERE user_id = $1", user_id))
+            await db.execute("UPDATE members SET pinned = $3 WHERE chat_id = $1 AND user_id = $2",
+                             chat_id, user_id, order)
+            return [await _user_event(db, user_id,
+                                      lambda s: up.DialogPinned(s, now, chat_id, pinned))]
+
+        return await self.database.write(op)

@@ -1,0 +1,217 @@
+"""The database engines behind the store: how SQL runs, never what it says.
+
+Operations are coroutines `op(db) -> result` written once against `Db` with `$1` placeholders.
+SQLite runs them on the event loop thread without ever suspending: one connection, WAL, and a
+group commit that puts every write queued during one loop iteration in one transaction, each in its
+own savepoint so one failure does not undo its neighbours. A write's future resolves only after
+COMMIT returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Row = Any
+
+
+class Db(Protocol):
+    async def fetch(self, sql: str, *args: object) -> list[Row]: ...
+    async def fetchrow(self, sql: str, *args: object) -> Row | None: ...
+    async def fetchval(self, sql: str, *args: object) -> Any: ...
+    async def execute(self, sql: str, *args: object) -> int: ...
+    async def executemany(self, sql: str, args: Sequence[Sequence[object]]) -> None: ...
+
+
+Op = Callable[[Db], Coroutine[Any, Any, T]]
+
+
+class Database(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def read(self, op: Op[T]) -> T: ...
+    async def write(self, op: Op[T]) -> T: ...
+
+
+class IntegrityError(Exception):
+    """A uniqueness or foreign-key rule refused a write; the store turns it into a domain error."""
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Drive a coroutine that must finish without suspending (SQLite calls never wait)."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("a SQLite operation suspended")
+
+
+class SqliteDb:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._sql: dict[str, str] = {}
+
+    def _q(self, sql: str) -> str:
+        out = self._sql.get(sql)
+        if out is None:
+            out = self._sql[sql] = _PLACEHOLDER.sub(r"?\1", sql)
+        return out
+
+    def _run(self, sql: str, args: Sequence[object]) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(self._q(sql), args)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+    async def fetch(self, sql: str, *args: object) -> list[Row]:
+        return self._run(sql, args).fetchall()
+
+    async def fetchrow(self, sql: str, *args: object) -> Row | None:
+        return self._run(sql, args).fetchone()
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        row = self._run(sql, args).fetchone()
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, *args: object) -> int:
+        return self._run(sql, args).rowcount
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[object]]) -> None:
+        try:
+            self.conn.executemany(self._q(sql), args)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+
+class SqliteDatabase:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL"):
+        self.path = str(path)
+        self.synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+        self._db: SqliteDb | None = None
+        self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self.commits = 0
+        self.writes = 0
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA cache_size=-65536")
+        self._conn = conn
+        self._db = SqliteDb(conn)
+        migrate_sqlite(conn)
+
+    async def close(self) -> None:
+        if self._pending:
+            self._flush()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def db(self) -> SqliteDb:
+        assert self._db is not None, "database is not open"
+        return self._db
+
+    async def read(self, op: Op[T]) -> T:
+        return run_sync(op(self.db))
+
+    def write(self, op: Op[T]) -> Awaitable[T]:
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((op, fut))
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        return fut
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        conn, db = self._conn, self.db
+        assert conn is not None
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for op, fut in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = run_sync(op(db))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, False, exc))
+                else:
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, True, result))
+            conn.execute("COMMIT")
+        except Exception as exc:  # noqa: BLE001 - the whole batch failed to commit
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(fut, False, exc) for _, fut in batch]
+        self.commits += 1
+        self.writes += len(batch)
+        for fut, ok, value in outcomes:
+            if fut.cancelled():
+                continue
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+
+def migrate_sqlite(conn: sqlite3.Connection) -> int:
+    """Apply the numbered migrations not applied yet; returns the schema version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    folder = resources.files("steppe.store.migrations").joinpath("sqlite")
+    files = sorted(
+        (int(f.name.split("_", 1)[0]), f) for f in folder.iterdir() if f.name.endswith(".sql")
+    )
+    for number, file in files:
+        if number <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(file.read_text()):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        current = number
+    return current
+
+
+def _statements(script: str) -> list[str]:
+    parts, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        if line.rstrip().endswith(";") and sqlite3.complete_statement("\n".join(buf)):
+            parts.append("\n".join(buf))
+            buf = []
+    if "".join(buf).strip():
+        parts.append("\n".join(buf))
+    return parts

@@ -1,0 +1,111 @@
+"""Message writes: send, edit, delete, pin, read marks."""
+
+from __future__ import annotations
+
+from steppe.domain import updates as up
+from steppe.domain.entities import Entity
+from steppe.domain.models import Forward, Message
+from steppe.store import rows
+from steppe.store.chats import _append, _message
+from steppe.store.db import Database, Db
+from steppe.store.rows import MESSAGE_COLUMNS
+from steppe.store.store import Out, _chat_event, _user_event
+
+
+class MessageStore:
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def by_random_id(self, sender_id: int, random_id: int) -> Message | None:
+        async def op(db: Db) -> Message | None:
+            row = await db.fetchrow(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND random_id = $2",
+                sender_id, random_id)
+            return rows.message(row) if row else None
+
+        return await self.database.read(op)
+
+    async def send(self, chat_id: int, sender_id: int, random_id: int | None, text: str,
+                   entities: list[Entity], reply_to: int | None, fwd: Forward | None, now: int
+                   ) -> tuple[Message, Out]:
+        async def op(db: Db) -> tuple[Message, Out]:
+            if random_id is not None:
+                row = await db.fetchrow(
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages"
+                    " WHERE sender_id = $1 AND random_id = $2", sender_id, random_id)
+                if row:
+                    return rows.message(row), []
+            msg, ev = await _append(db, chat_id, sender_id, now, text=text, entities=entities,
+                                    reply_to=reply_to, fwd=fwd, random_id=random_id)
+            return msg, [ev]
+
+        return await self.database.write(op)
+
+    async def edit(self, chat_id: int, msg_id: int, text: str, entities: list[Entity], now: int
+                   ) -> tuple[Message, Out]:
+        async def op(db: Db) -> tuple[Message, Out]:
+            await db.execute(
+                "UPDATE messages SET text = $3, entities = $4, edit_date = $5"
+                " WHERE chat_id = $1 AND id = $2", chat_id, msg_id, text,
+                rows.json_text(entities), now)
+            msg = await _message(db, chat_id, msg_id)
+            assert msg is not None
+            ev, _ = await _chat_event(db, chat_id, now, lambda p: up.EditMessage(chat_id, p, now, msg))
+            return msg, [ev]
+
+        return await self.database.write(op)
+
+    async def delete(self, chat_id: int, ids: list[int], now: int) -> Out:
+        async def op(db: Db) -> Out:
+            gone = []
+            for msg_id in ids:
+                n = await db.execute(
+                    "UPDATE messages SET deleted = 1, text = '', entities = NULL, fwd = NULL"
+                    " WHERE chat_id = $1 AND id = $2 AND deleted = 0", chat_id, msg_id)
+                if n:
+                    gone.append(msg_id)
+            if not gone:
+                return []
+            ev, _ = await _chat_event(db, chat_id, now,
+                                      lambda p: up.DeleteMessages(chat_id, p, now, gone))
+            return [ev]
+
+        return await self.database.write(op)
+
+    async def delete_for_me(self, user_id: int, chat_id: int, ids: list[int], now: int) -> Out:
+        async def op(db: Db) -> Out:
+            for msg_id in ids:
+                await db.execute(
+                    "INSERT INTO hidden_messages (user_id, chat_id, msg_id) VALUES ($1, $2, $3)"
+                    " ON CONFLICT DO NOTHING", user_id, chat_id, msg_id)
+            return [await _user_event(db, user_id,
+                                      lambda s: up.DeleteForMe(s, now, chat_id, ids))]
+
+        return await self.database.write(op)
+
+    async def pin(self, chat_id: int, msg_id: int, pinned: bool, now: int) -> Out:
+        async def op(db: Db) -> Out:
+            n = await db.execute(
+                "UPDATE messages SET pinned = $3 WHERE chat_id = $1 AND id = $2 AND pinned != $3",
+                chat_id, msg_id, int(pinned))
+            if not n:
+                return []
+            ev, _ = await _chat_event(db, chat_id, now,
+                                      lambda p: up.PinMessage(chat_id, p, now, msg_id, pinned))
+            return [ev]
+
+        return await self.database.write(op)
+
+    async def read(self, chat_id: int, user_id: int, max_id: int, now: int) -> Out:
+        async def op(db: Db) -> Out:
+            n = await db.execute(
+                "UPDATE members SET read_inbox_max_id = $3"
+                " WHERE chat_id = $1 AND user_id = $2 AND read_inbox_max_id < $3",
+                chat_id, user_id, max_id)
+            if not n:
+                return []
+            ev, _ = await _chat_event(db, chat_id, now,
+                                      lambda p: up.ReadHistory(chat_id, p, now, user_id, max_id))
+            return [ev]
+
+        return await self.database.write(op)
