@@ -50,7 +50,12 @@ def admin_login_code(args: argparse.Namespace) -> None:
     async def work(app):  # type: ignore[no-untyped-def]
         return await app.services.auth.reissue_code(args.phone)
 
-    phone, code = asyncio.run(_with_app(args, work))
+    from steppe.domain.errors import RpcError
+
+    try:
+        phone, code = asyncio.run(_with_app(args, work))
+    except RpcError as err:
+        sys.exit(f"{err.type}: {err.message}")
     print(f"login code for {phone}: {code} (valid 5 minutes)")
 
 

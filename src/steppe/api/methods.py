@@ -11,6 +11,7 @@ from steppe.api.registry import Call, Empty, Registry
 from steppe.domain import limits
 from steppe.domain.entities import Entity
 from steppe.domain.errors import bad_request
+from steppe.domain.models import Draft
 from steppe.services.chats import Peer
 from steppe.services.container import Services
 
@@ -126,12 +127,8 @@ class DialogPin(P):
     pinned: bool = True
 
 
-class SendMessage(P):
+class SendMessage(Draft, forbid_unknown_fields=True, kw_only=True):
     peer: Peer
-    text: str
-    entities: list[Entity] = []
-    random_id: int | None = None
-    reply_to: int | None = None
 
 
 class ForwardMessages(P):
@@ -195,6 +192,12 @@ class GetChatDifference(P):
 
 class Authorize(P):
     token: str
+
+
+def _draft(p: SendMessage) -> Draft:
+    fields = msgspec.structs.asdict(p)
+    del fields["peer"]
+    return Draft(**fields)
 
 
 def build(s: Services, hub: Hub) -> Registry:
@@ -382,8 +385,7 @@ def build(s: Services, hub: Hub) -> Registry:
     @r.method("messages.sendMessage", SendMessage)
     async def send_message(c: Call, p: SendMessage) -> Any:
         """Send a text message; a repeated `random_id` returns the message already sent."""
-        return await s.messages.send(c.user_id, p.peer, p.text, p.entities, p.random_id,
-                                     p.reply_to)
+        return await s.messages.send(c.user_id, p.peer, _draft(p))
 
     @r.method("messages.forwardMessages", ForwardMessages)
     async def forward(c: Call, p: ForwardMessages) -> Any:

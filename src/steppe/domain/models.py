@@ -60,6 +60,16 @@ class Message(msgspec.Struct, omit_defaults=True):
     action: Action | None = None
 
 
+class Draft(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """What a sender asks to send. Issues that add message kinds add their fields here and on
+    `Message`; fields beyond the base columns are stored in the message's `extra` JSON."""
+
+    text: str = ""
+    entities: list[Entity] = []
+    reply_to: int | None = None
+    random_id: int | None = None
+
+
 class Chat(msgspec.Struct, omit_defaults=True):
     id: int
     kind: str  # private | group

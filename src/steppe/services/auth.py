@@ -68,10 +68,9 @@ class AuthService:
         phone, _ = normalize_phone(raw_phone)
         login = await self.core.store.latest_login(phone)
         now = self.core.clock.now()
-        if login is None:
-            await self.send_code(phone)
-            login = await self.core.store.latest_login(phone)
-            assert login is not None
+        if login is None or login.expires < now:
+            raise bad_request("PHONE_CODE_EMPTY", "no sign-in is waiting for this number: "
+                                                  "start signing in first")
         code, _ = self._new_code()
         await self.core.store.update_login(
             login.hash_id, "sent", attempts=0, state="sent",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from steppe.domain import access, limits, validate
 from steppe.domain.entities import Entity
 from steppe.domain.errors import bad_request
-from steppe.domain.models import Forward, Message
+from steppe.domain.models import Draft, Forward, Message
 from steppe.domain.updates import Typing, encode
 from steppe.services.chats import ChatService, Peer
 from steppe.services.core import Core
@@ -26,19 +28,24 @@ class MessageService:
         self.core = core
         self.chats = chats
 
-    async def send(self, actor: int, peer: Peer, text: str, entities: list[Entity],
-                   random_id: int | None, reply_to: int | None = None) -> Message:
-        if random_id is not None:
-            done = await self.core.messages.by_random_id(actor, random_id)
+    async def send(self, actor: int, peer: Peer, draft: Draft) -> Message:
+        """Check and store a new message; a retried `random_id` returns the stored one."""
+        if draft.random_id is not None:
+            done = await self.core.messages.by_random_id(actor, draft.random_id)
             if done is not None:
                 return done
-        text, entities = validate.message_text(text, entities)
+        text, entities = validate.message_text(draft.text, draft.entities)
         chat, member = await self.chats.access(actor, peer, create=True)
         access.check_send(chat, member)
+        reply_to = draft.reply_to
         if reply_to is not None and not await self.core.chats.get_messages(chat.id, [reply_to]):
             raise bad_request("REPLY_MESSAGE_INVALID")
-        msg, out = await self.core.messages.send(chat.id, actor, random_id, text, entities,
-                                                 reply_to, None, self.core.clock.now())
+        fields = msgspec.structs.asdict(draft)
+        fields.pop("random_id")
+        fields.update(text=text, entities=entities)
+        template = Message(chat_id=chat.id, id=0, sender_id=actor, date=self.core.clock.now(),
+                           **fields)
+        msg, out = await self.core.messages.send(template, draft.random_id)
         self.core.publish(out)
         return msg
 
@@ -63,8 +70,10 @@ class MessageService:
                 from_chat_id=source.id if source.kind != "private" else None,
                 from_msg_id=orig.id if source.kind != "private" else None)
             rid = random_ids[i] if random_ids else None
-            msg, out = await self.core.messages.send(target.id, actor, rid, orig.text,
-                                                     orig.entities, None, origin, now)
+            copy = msgspec.structs.replace(orig, chat_id=target.id, id=0, sender_id=actor, date=now,
+                                           reply_to=None, fwd_from=origin, edit_date=None,
+                                           pinned=False)
+            msg, out = await self.core.messages.send(copy, rid)
             self.core.publish(out)
             sent.append(msg)
         return sent

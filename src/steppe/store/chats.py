@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from steppe.domain import updates as up
-from steppe.domain.entities import Entity
 from steppe.domain.errors import bad_request
-from steppe.domain.models import Action, Chat, Dialog, Forward, Member, Message
+from steppe.domain.models import Action, Chat, Dialog, Member, Message
 from steppe.store import rows
 from steppe.store.db import Database, Db, IntegrityError
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
@@ -36,29 +37,36 @@ async def _message(db: Db, chat_id: int, msg_id: int) -> Message | None:
 async def _insert_message(db: Db, msg: Message, random_id: int | None) -> None:
     await db.execute(
         "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to, fwd,"
-        " action, random_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " action, random_id, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         msg.chat_id, msg.id, msg.sender_id, msg.date, msg.text, rows.json_text(msg.entities),
-        msg.reply_to, rows.json_text(msg.fwd_from), rows.json_text(msg.action), random_id)
+        msg.reply_to, rows.json_text(msg.fwd_from), rows.json_text(msg.action), random_id,
+        rows.message_extra(msg))
 
 
-async def _append(db: Db, chat_id: int, sender_id: int, now: int, *, text: str = "",
-                  entities: list[Entity] | None = None, reply_to: int | None = None,
-                  fwd: Forward | None = None, action: Action | None = None,
-                  random_id: int | None = None) -> tuple[Message, Emitted]:
+async def _append(db: Db, template: Message, random_id: int | None = None
+                  ) -> tuple[Message, Emitted]:
+    """Store `template` as the chat's next message (its id and pts taken now) and log the event."""
     holder: list[Message] = []
+    chat_id, now = template.chat_id, template.date
 
     def make(pts: int, msg_id: int) -> up.ChatEvent:
-        msg = Message(chat_id=chat_id, id=msg_id, sender_id=sender_id, date=now, text=text,
-                      entities=entities or [], reply_to=reply_to, fwd_from=fwd, action=action)
+        msg = msgspec.structs.replace(template, id=msg_id)
         holder.append(msg)
         return up.NewMessage(chat_id, pts, now, msg)
 
-    ev, _ = await _chat_event(db, chat_id, now, make, new_msg=True)  # type: ignore[arg-type]
+    ev, _ = await _chat_event(db, chat_id, now, make, new_msg=True)
     try:
         await _insert_message(db, holder[0], random_id)
     except IntegrityError as exc:
         raise bad_request("RANDOM_ID_DUPLICATE") from exc
     return holder[0], ev
+
+
+async def _service(db: Db, chat_id: int, actor: int, now: int, action: Action) -> Emitted:
+    """A service message: what happened to the chat, shown in its history."""
+    _, ev = await _append(db, Message(chat_id=chat_id, id=0, sender_id=actor, date=now,
+                                      action=action))
+    return ev
 
 
 async def _add_member(db: Db, chat: Chat, user_id: int, role: str, inviter: int, now: int,
@@ -253,8 +261,7 @@ class ChatStore:
             for user_id in member_ids:
                 out += await _add_member(db, chat, user_id, "member", creator, now, 0)
             action = Action("chat_create", title=title, user_ids=[creator, *member_ids])
-            _, ev = await _append(db, chat.id, creator, now, action=action)
-            out.append(ev)
+            out.append(await _service(db, chat.id, creator, now, action))
             fresh = await _chat(db, chat.id)
             assert fresh is not None
             return fresh, out
@@ -273,15 +280,14 @@ class ChatStore:
             await db.execute("UPDATE chats SET member_count = member_count + $2 WHERE id = $1",
                              chat_id, len(user_ids))
             action = Action("chat_add_user", user_ids=user_ids)
-            _, ev = await _append(db, chat_id, actor, now, action=action)
-            return out + [ev]
+            return [*out, await _service(db, chat_id, actor, now, action)]
 
         return await self.database.write(op)
 
     async def remove_member(self, chat_id: int, actor: int, user_id: int, now: int) -> Out:
         async def op(db: Db) -> Out:
             action = Action("chat_delete_user", user_ids=[user_id])
-            _, ev = await _append(db, chat_id, actor, now, action=action)
+            ev = await _service(db, chat_id, actor, now, action)
             await db.execute("DELETE FROM members WHERE chat_id = $1 AND user_id = $2",
                              chat_id, user_id)
             await db.execute("UPDATE chats SET member_count = member_count - 1 WHERE id = $1",
@@ -294,9 +300,7 @@ class ChatStore:
     async def rename(self, chat_id: int, actor: int, title: str, now: int) -> Out:
         async def op(db: Db) -> Out:
             await db.execute("UPDATE chats SET title = $2 WHERE id = $1", chat_id, title)
-            _, ev = await _append(db, chat_id, actor, now,
-                                  action=Action("chat_edit_title", title=title))
-            return [ev]
+            return [await _service(db, chat_id, actor, now, Action("chat_edit_title", title=title))]
 
         return await self.database.write(op)
 

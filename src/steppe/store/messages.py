@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from steppe.domain import updates as up
 from steppe.domain.entities import Entity
-from steppe.domain.models import Forward, Message
+from steppe.domain.models import Message
 from steppe.store import rows
 from steppe.store.chats import _append, _message
 from steppe.store.db import Database, Db
@@ -25,9 +25,11 @@ class MessageStore:
 
         return await self.database.read(op)
 
-    async def send(self, chat_id: int, sender_id: int, random_id: int | None, text: str,
-                   entities: list[Entity], reply_to: int | None, fwd: Forward | None, now: int
-                   ) -> tuple[Message, Out]:
+    async def send(self, template: Message, random_id: int | None) -> tuple[Message, Out]:
+        """Append `template` (id 0) as the chat's next message; a known random_id returns the
+        message already stored and emits nothing."""
+        sender_id = template.sender_id
+
         async def op(db: Db) -> tuple[Message, Out]:
             if random_id is not None:
                 row = await db.fetchrow(
@@ -35,8 +37,7 @@ class MessageStore:
                     " WHERE sender_id = $1 AND random_id = $2", sender_id, random_id)
                 if row:
                     return rows.message(row), []
-            msg, ev = await _append(db, chat_id, sender_id, now, text=text, entities=entities,
-                                    reply_to=reply_to, fwd=fwd, random_id=random_id)
+            msg, ev = await _append(db, template, random_id)
             return msg, [ev]
 
         return await self.database.write(op)

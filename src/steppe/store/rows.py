@@ -31,8 +31,10 @@ CHAT_COLUMNS = (
 )
 MEMBER_COLUMNS = "chat_id, user_id, role, inviter_id, joined, read_inbox_max_id, pinned"
 MESSAGE_COLUMNS = (
-    "chat_id, id, sender_id, date, text, entities, reply_to, fwd, action, edit_date, pinned"
+    "chat_id, id, sender_id, date, text, entities, reply_to, fwd, action, edit_date, pinned, extra"
 )
+BASE_MESSAGE_FIELDS = frozenset({"chat_id", "id", "sender_id", "date", "text", "entities",
+                                 "reply_to", "fwd_from", "action", "edit_date", "pinned"})
 AUTH_COLUMNS = "id, user_id, device, app, ip, created, last_active"
 
 
@@ -82,7 +84,20 @@ def member(row: Any) -> Member:
     return Member(*row[:7])
 
 
+def message_extra(msg: Message) -> str | None:
+    """The fields of `msg` beyond the base columns, as JSON (None when there are none)."""
+    extra = {k: v for k, v in msgspec.to_builtins(msg).items() if k not in BASE_MESSAGE_FIELDS}
+    return _enc.encode(extra).decode() if extra else None
+
+
 def message(row: Any) -> Message:
+    if row[11]:
+        base = msgspec.to_builtins(_message_base(row))
+        return msgspec.convert({**base, **msgspec.json.decode(row[11])}, Message)
+    return _message_base(row)
+
+
+def _message_base(row: Any) -> Message:
     return Message(
         chat_id=row[0],
         id=row[1],

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install everything the tests need (a virtual environment, the package with its test extras,
+# Debian's Chromium for the browser tests when we may install it) and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".[test]"
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian's chromium for the browser tests"
+  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) \
+    || echo "chromium could not be installed: the browser tests will be skipped"
+fi
+.venv/bin/ruff check src tests bench
+exec .venv/bin/python -m pytest -q "$@"

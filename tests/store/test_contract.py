@@ -1,0 +1,164 @@
+"""The store contract: every backend must pass these (PostgreSQL joins the list when it exists)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from steppe.domain.entities import Entity
+from steppe.domain.errors import RpcError
+from steppe.domain.models import Message
+from steppe.store import SqliteDatabase, Store
+from steppe.store.chats import ChatStore
+from steppe.store.messages import MessageStore
+
+NOW = 1_800_000_000
+
+
+class Stores:
+    def __init__(self, database: SqliteDatabase):
+        self.database = database
+        self.users = Store(database)
+        self.chats = ChatStore(database)
+        self.messages = MessageStore(database)
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    path = tmp_path / "s.db" if request.param == "sqlite-file" else ":memory:"
+    database = SqliteDatabase(path)
+    await database.open()
+    yield Stores(database)
+    await database.close()
+
+
+def draft(chat_id: int, sender: int, text: str, now: int = NOW,
+          entities: list[Entity] | None = None) -> Message:
+    return Message(chat_id=chat_id, id=0, sender_id=sender, date=now, text=text,
+                   entities=entities or [])
+
+
+async def two_users(s: Stores) -> tuple[int, int]:
+    a = await s.users.create_user("+77010000001", "KZ", "A", "", NOW)
+    b = await s.users.create_user("+79160000002", "RU", "B", "", NOW)
+    return a.id, b.id
+
+
+async def test_users_unique_phone_and_username(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    with pytest.raises(RpcError) as err:
+        await stores.users.create_user("+77010000001", "KZ", "Dup", "", NOW)
+    assert err.value.type == "PHONE_NUMBER_OCCUPIED"
+    await stores.users.update_profile(a, {"username": "Alice_1"}, NOW)
+    with pytest.raises(RpcError) as err:
+        await stores.users.update_profile(b, {"username": "alice_1"}, NOW)
+    assert err.value.type == "USERNAME_OCCUPIED"
+    found = await stores.users.user_by_username("ALICE_1")
+    assert found is not None and found.id == a and found.username == "Alice_1"
+    account = await stores.users.get_account(b)
+    assert account is not None and account.country == "RU"
+
+
+async def test_concurrent_sends_share_a_commit_and_pts_is_gapless(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    commits_before = stores.database.commits
+    results = await asyncio.gather(*(
+        stores.messages.send(draft(chat.id, a if i % 2 else b, f"m{i}", NOW), i)
+        for i in range(50)))
+    assert stores.database.commits - commits_before == 1, "one group commit for 50 sends"
+    ids = sorted(m.id for m, _ in results)
+    assert ids == list(range(1, 51))
+    events = await stores.chats.chat_events(chat.id, 0, 1000)
+    pts = [msgspec.json.decode(e)["pts"] for e in events]
+    assert pts == list(range(1, 51))
+
+
+async def test_a_failing_write_does_not_undo_its_batch(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    ok1 = stores.messages.send(draft(chat.id, a, "one", NOW), 1)
+    bad = stores.users.create_user("+77010000001", "KZ", "Dup", "", NOW)
+    ok2 = stores.messages.send(draft(chat.id, a, "two", NOW), 2)
+    results = await asyncio.gather(ok1, bad, ok2, return_exceptions=True)
+    assert isinstance(results[1], RpcError)
+    history = await stores.chats.history(chat.id, a, 0, False, 10)
+    assert [m.text for m in history] == ["two", "one"]
+
+
+async def test_random_id_is_idempotent(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    first, out1 = await stores.messages.send(draft(chat.id, a, "hi", NOW), 77)
+    again, out2 = await stores.messages.send(draft(chat.id, a, "hi", NOW), 77)
+    assert first == again and len(out1) == 1 and out2 == []
+    assert (await stores.chats.get_chat(chat.id)).pts == 1  # type: ignore[union-attr]
+
+
+async def test_history_pages_both_ways_and_hides_deleted(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    for i in range(1, 21):
+        await stores.messages.send(draft(chat.id, a, f"m{i}", NOW, [Entity("bold", 0, 1)]), i)
+    older = await stores.chats.history(chat.id, a, 11, False, 5)
+    assert [m.id for m in older] == [10, 9, 8, 7, 6]
+    newer = await stores.chats.history(chat.id, a, 10, True, 5)
+    assert [m.id for m in newer] == [15, 14, 13, 12, 11]
+    assert newer[0].entities == [Entity("bold", 0, 1)]
+    await stores.messages.delete(chat.id, [12], NOW)
+    await stores.messages.delete_for_me(b, chat.id, [13], NOW)
+    assert 12 not in [m.id for m in await stores.chats.history(chat.id, a, 0, False, 50)]
+    seen_by_b = [m.id for m in await stores.chats.history(chat.id, b, 0, False, 50)]
+    assert 13 not in seen_by_b and 14 in seen_by_b
+    assert 13 in [m.id for m in await stores.chats.history(chat.id, a, 0, False, 50)]
+
+
+async def test_dialogs_order_unread_and_read_marks(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    c = (await stores.users.create_user("+77010000003", "KZ", "C", "", NOW)).id
+    ab, _ = await stores.chats.create_private(a, b, NOW)
+    ac, _ = await stores.chats.create_private(a, c, NOW)
+    await stores.messages.send(draft(ab.id, b, "from b", NOW + 1), 1)
+    await stores.messages.send(draft(ac.id, c, "from c", NOW + 2), 2)
+    await stores.messages.send(draft(ac.id, c, "from c again", NOW + 3), 3)
+    dialogs = await stores.chats.dialogs(a, 2**62, 2**62, 10)
+    assert [d.chat.id for d in dialogs] == [ac.id, ab.id]
+    assert [d.unread_count for d in dialogs] == [2, 1]
+    assert await stores.messages.read(ac.id, a, 1, NOW) != []
+    assert await stores.messages.read(ac.id, a, 1, NOW) == [], "a read mark never moves back"
+    dialog = await stores.chats.dialog(a, ac.id)
+    assert dialog is not None and dialog.unread_count == 1
+    theirs = await stores.chats.dialog(c, ac.id)
+    assert theirs is not None and theirs.read_outbox_max_id == 1
+    page2 = await stores.chats.dialogs(a, dialogs[0].chat.last_date, dialogs[0].chat.id, 10)
+    assert [d.chat.id for d in page2] == [ab.id]
+
+
+async def test_group_membership_events(stores: Stores) -> None:
+    a, b = await two_users(stores)
+    chat, out = await stores.chats.create_group(a, "Team", [b], NOW)
+    kinds = [e.kind for e in out]
+    assert kinds.count("user") == 2 and kinds.count("join") == 2 and kinds[-1] == "chat"
+    assert chat.pts == 1 and chat.member_count == 2
+    out = await stores.chats.remove_member(chat.id, a, b, NOW)
+    assert [e.kind for e in out] == ["chat", "user", "leave"]
+    assert await stores.chats.member_chats(b) == {}
+    assert (await stores.chats.member_chats(a))[chat.id] == 2
+    user_events = await stores.chats.user_events(b, 0, 10)
+    assert [msgspec.json.decode(e)["type"] for e in user_events] == ["join_chat", "leave_chat"]
+
+
+async def test_migrations_apply_once(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    for _ in range(2):
+        database = SqliteDatabase(path)
+        await database.open()
+        await database.close()
+    import sqlite3
+
+    versions = sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchall()
+    assert versions == [(1,), (2,)]
