@@ -1,0 +1,323 @@
+// What the user does, as API calls whose answers are folded into the store.
+
+import { toast } from './dom.js';
+
+const PAGE = 40;
+
+function randomId() {
+  const hi = Math.floor(Math.random() * 0x1fffff);
+  const lo = Math.floor(Math.random() * 0x100000000);
+  return hi * 0x100000000 + lo + 1;
+}
+
+export class Actions {
+  constructor(conn, store, sync) {
+    this.conn = conn;
+    this.store = store;
+    this.sync = sync;
+    this.pending = new Map(); // chat id -> [{random_id, text, entities, reply_to, date, failed}]
+    this.typingSent = 0;
+    this.readSent = new Map();
+    store.fetchUsers = (ids) => this.call('users.getUsers', { ids });
+  }
+
+  call(method, params = {}) {
+    return this.conn.call(method, params);
+  }
+
+  /** Call, and show a failure as a toast; returns undefined on failure. */
+  async attempt(method, params, what = '') {
+    try {
+      return await this.call(method, params);
+    } catch (err) {
+      toast(describe(err, what), 'error');
+      return undefined;
+    }
+  }
+
+  // ---- dialogs -------------------------------------------------------------------------------
+
+  async loadDialogs({ reset = false } = {}) {
+    const s = this.store;
+    if (this.loadingDialogs) return;
+    if (!reset && s.dialogsComplete) return;
+    this.loadingDialogs = true;
+    try {
+      const params = { limit: PAGE };
+      if (!reset && s.nextDialogs) Object.assign(params, s.nextDialogs);
+      const page = await this.call('messages.getDialogs', params);
+      s.putUsers(page.users);
+      for (const dialog of page.dialogs) {
+        s.putDialog(dialog);
+        this.sync.known(dialog.chat.id, dialog.chat.pts);
+      }
+      s.nextDialogs = page.next_offset || null;
+      s.dialogsComplete = !page.next_offset;
+      s.dialogsLoaded = true;
+      s.emit('dialogs');
+    } finally {
+      this.loadingDialogs = false;
+    }
+  }
+
+  /** Fetch one chat's dialog, members and users (creates a private chat with a user). */
+  async loadChat(peer) {
+    const got = await this.call('messages.getChat', { peer });
+    const s = this.store;
+    s.putUsers(got.users);
+    if (got.dialog) {
+      s.putDialog(got.dialog);
+      this.sync.known(got.dialog.chat.id, got.dialog.chat.pts);
+      s.members.set(got.dialog.chat.id, got.members);
+      s.emit('members', got.dialog.chat.id);
+      s.emit('dialogs');
+      return got.dialog.chat.id;
+    }
+    return null;
+  }
+
+  async refreshDialog(chatId) {
+    this.refreshing = this.refreshing || new Set();
+    if (this.refreshing.has(chatId)) return;
+    this.refreshing.add(chatId);
+    try {
+      await this.loadChat({ chat_id: chatId });
+      this.refreshing.delete(chatId);
+    } catch (err) {
+      console.warn(err);
+      setTimeout(() => this.refreshing.delete(chatId), 10000); // do not hammer a failing chat
+    }
+  }
+
+  // ---- history -------------------------------------------------------------------------------
+
+  /** The newest page (first open) or the page older than what is loaded. */
+  async loadHistory(chatId, { older = false } = {}) {
+    const h = this.store.history(chatId);
+    if (h.loading || (older && h.complete)) return [];
+    h.loading = true;
+    try {
+      const offset = older && h.ids.length ? h.ids[0] : 0;
+      const page = await this.call('messages.getHistory', { peer: { chat_id: chatId }, offset_id: offset, limit: PAGE });
+      this.store.putUsers(page.users);
+      if (!older) {
+        // A fresh page replaces what we held: it is the one contiguous run we can vouch for.
+        const keep = new Set(page.messages.map((m) => m.id));
+        const newest = page.messages.length ? page.messages[0].id : 0;
+        const stale = h.ids.filter((id) => !keep.has(id) && id < newest);
+        for (const id of stale) h.msgs.delete(id);
+        h.ids = h.ids.filter((id) => h.msgs.has(id));
+      }
+      if (page.messages.length < PAGE) h.complete = true;
+      h.loaded = true;
+      this.store.addMessages(chatId, page.messages);
+      return page.messages;
+    } finally {
+      h.loading = false;
+    }
+  }
+
+  /** Load older pages until `msgId` is in the history (for jumping to a reply). */
+  async loadUntil(chatId, msgId) {
+    const h = this.store.history(chatId);
+    for (let i = 0; i < 20 && !h.msgs.has(msgId) && !h.complete; i += 1) {
+      if (h.ids.length && h.ids[0] < msgId) break;
+      await this.loadHistory(chatId, { older: true });
+    }
+    return h.msgs.has(msgId);
+  }
+
+  /** Fetch messages quoted by replies that are not loaded. */
+  async fetchRefs(chatId, ids) {
+    const want = ids.filter((id) => !this.store.message(chatId, id));
+    if (!want.length) return;
+    try {
+      const found = await this.call('messages.getMessages', { peer: { chat_id: chatId }, ids: want });
+      for (const msg of found) this.store.refs.set(`${chatId}:${msg.id}`, msg);
+      for (const id of want) {
+        if (!found.some((m) => m.id === id)) this.store.refs.set(`${chatId}:${id}`, { id, chat_id: chatId, deleted: true, text: '' });
+      }
+      this.store.ensureUsers(found.map((m) => m.sender_id));
+      this.store.emit('messages', { chatId, added: [], updated: want, removed: [], refs: true });
+    } catch (err) {
+      console.warn(err);
+    }
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  pendingOf(chatId) {
+    return this.pending.get(chatId) || [];
+  }
+
+  async send(chatId, text, entities, replyTo) {
+    const item = { random_id: randomId(), text, entities, reply_to: replyTo || undefined,
+      date: Math.floor(Date.now() / 1000), failed: false, sender_id: this.store.me.id, chat_id: chatId };
+    this.pending.set(chatId, [...this.pendingOf(chatId), item]);
+    this.store.emit('pending', chatId);
+    await this.deliver(item);
+  }
+
+  async deliver(item) {
+    const chatId = item.chat_id;
+    item.failed = false;
+    this.store.emit('pending', chatId);
+    const params = { peer: { chat_id: chatId }, text: item.text, entities: item.entities, random_id: item.random_id };
+    if (item.reply_to) params.reply_to = item.reply_to;
+    try {
+      const msg = await this.call('messages.sendMessage', params);
+      this.pending.set(chatId, this.pendingOf(chatId).filter((p) => p !== item));
+      if (this.store.chats.has(chatId)) this.store.addMessages(chatId, [msg]);
+      const dialog = this.store.dialogs.get(chatId);
+      if (dialog && (!dialog.top_message || dialog.top_message.id <= msg.id)) {
+        dialog.top_message = msg;
+        dialog.chat.last_date = Math.max(dialog.chat.last_date || 0, msg.date);
+        this.store.emit('dialogs');
+      }
+    } catch (err) {
+      item.failed = true;
+      toast(describe(err, 'The message was not sent'), 'error');
+    }
+    this.store.emit('pending', chatId);
+  }
+
+  discard(item) {
+    this.pending.set(item.chat_id, this.pendingOf(item.chat_id).filter((p) => p !== item));
+    this.store.emit('pending', item.chat_id);
+  }
+
+  async edit(chatId, id, text, entities) {
+    const msg = await this.attempt('messages.editMessage', { peer: { chat_id: chatId }, id, text, entities },
+      'The message was not edited');
+    if (msg) this.store.apply({ type: 'edit_message', chat_id: chatId, message: msg });
+  }
+
+  async remove(chatId, ids, revoke) {
+    const gone = await this.attempt('messages.deleteMessages', { peer: { chat_id: chatId }, ids, revoke },
+      'The message was not deleted');
+    if (gone) this.store.dropMessages(chatId, gone);
+  }
+
+  async forward(fromChat, ids, toChat) {
+    const sent = await this.attempt('messages.forwardMessages', {
+      from_peer: { chat_id: fromChat }, ids, to_peer: { chat_id: toChat }, random_ids: ids.map(randomId),
+    }, 'The message was not forwarded');
+    if (sent && this.store.chats.has(toChat)) this.store.addMessages(toChat, sent);
+    return sent;
+  }
+
+  pin(chatId, id, unpin) {
+    return this.attempt('messages.updatePinnedMessage', { peer: { chat_id: chatId }, id, unpin });
+  }
+
+  /** Report the chat read up to `upto` (the newest message the user has seen). */
+  async markRead(chatId, upto) {
+    const dialog = this.store.dialogs.get(chatId);
+    if (!dialog || document.visibilityState !== 'visible') return;
+    const top = dialog.top_message ? dialog.top_message.id : dialog.chat.top_msg_id;
+    const maxId = Math.min(upto || top, top);
+    if (!maxId || !dialog.unread_count || dialog.read_inbox_max_id >= maxId) return;
+    if ((this.readSent.get(chatId) || 0) >= maxId) return;
+    this.readSent.set(chatId, maxId);
+    try {
+      const done = await this.call('messages.readHistory', { peer: { chat_id: chatId }, max_id: maxId });
+      dialog.read_inbox_max_id = Math.max(dialog.read_inbox_max_id, done || maxId);
+      this.store.recountUnread(dialog);
+      this.store.emit('dialogs');
+    } catch (err) {
+      this.readSent.delete(chatId);
+    }
+  }
+
+  typing(chatId, action = 'typing') {
+    const now = Date.now();
+    if (action === 'typing' && now - this.typingSent < 4500) return;
+    this.typingSent = action === 'typing' ? now : 0;
+    this.call('messages.setTyping', { peer: { chat_id: chatId }, action }).catch(() => {});
+  }
+
+  // ---- chats and people ----------------------------------------------------------------------
+
+  async openUser(userId) {
+    return this.loadChat({ user_id: userId });
+  }
+
+  async createGroup(title, userIds) {
+    const chat = await this.call('messages.createChat', { title, user_ids: userIds });
+    await this.loadChat({ chat_id: chat.id });
+    return chat.id;
+  }
+
+  async addMembers(chatId, userIds) {
+    await this.call('messages.addChatUser', { peer: { chat_id: chatId }, user_ids: userIds });
+    await this.loadChat({ chat_id: chatId });
+  }
+
+  async removeMember(chatId, userId) {
+    await this.call('messages.deleteChatUser', { peer: { chat_id: chatId }, user_id: userId });
+    await this.loadChat({ chat_id: chatId });
+  }
+
+  async leave(chatId) {
+    await this.call('messages.leaveChat', { peer: { chat_id: chatId } });
+    this.store.forgetChat(chatId);
+  }
+
+  async rename(chatId, title) {
+    await this.call('messages.editChatTitle', { peer: { chat_id: chatId }, title });
+    const dialog = this.store.dialogs.get(chatId);
+    if (dialog) { dialog.chat.title = title; this.store.emit('dialogs'); this.store.emit('chat-changed', chatId); }
+  }
+
+  async togglePin(chatId) {
+    const dialog = this.store.dialogs.get(chatId);
+    if (!dialog) return;
+    const pinned = !dialog.pinned;
+    const ok = await this.attempt('messages.toggleDialogPin', { peer: { chat_id: chatId }, pinned });
+    if (ok) { dialog.pinned = pinned; this.store.emit('dialogs'); }
+  }
+
+  async searchUsers(q) {
+    const query = q.trim().replace(/^@/, '');
+    if (!query) return [];
+    const found = await this.call('contacts.search', { q: query, limit: 20 });
+    this.store.putUsers(found);
+    return found;
+  }
+
+  async resolve(username) {
+    const user = await this.call('contacts.resolveUsername', { username: username.trim().replace(/^@/, '') });
+    this.store.putUsers([user]);
+    return user;
+  }
+}
+
+const MESSAGES = {
+  NETWORK_ERROR: 'No connection to the server',
+  PEER_ID_INVALID: 'This chat is not available',
+  USERNAME_NOT_OCCUPIED: 'Nobody has this username',
+  USERNAME_INVALID: 'This username is not valid',
+  USERNAME_OCCUPIED: 'This username is already taken',
+  USER_ALREADY_PARTICIPANT: 'Already a member',
+  CHAT_ADMIN_REQUIRED: 'Only an admin can do that',
+  MESSAGE_DELETE_FORBIDDEN: 'You cannot delete this message for everyone',
+  MESSAGE_EDIT_TIME_EXPIRED: 'It is too late to edit this message',
+  MESSAGE_TOO_LONG: 'The message is too long',
+  MESSAGE_EMPTY: 'The message is empty',
+  MESSAGE_NOT_MODIFIED: 'Nothing was changed',
+  CHAT_TITLE_EMPTY: 'Enter a group name',
+  PASSWORD_HASH_INVALID: 'Wrong password',
+  PHONE_CODE_INVALID: 'Invalid code',
+  PHONE_CODE_EXPIRED: 'The code has expired: ask for a new one',
+  PHONE_NUMBER_INVALID: 'Invalid phone number',
+  FIRSTNAME_INVALID: 'Enter your name',
+  USERS_TOO_MUCH: 'Too many members',
+};
+
+export function describe(err, what = '') {
+  if (err && err.type && err.type.startsWith('FLOOD_WAIT_')) {
+    return `Too many attempts: wait ${err.type.slice(11)} seconds`;
+  }
+  const text = (err && MESSAGES[err.type]) || (err && err.type ? err.type.replace(/_/g, ' ').toLowerCase() : 'Something went wrong');
+  return what ? `${what}: ${text}` : text;
+}

@@ -1,0 +1,428 @@
+// The right column: header (title, online / typing / members), pinned bar, the history (loads
+// older pages as you scroll up, date separators, unread marker, grouping), the composer.
+
+import { h, icon, iconButton, rafThrottle, replace, showMenu, toast } from '../dom.js';
+import { dayKey, lastSeen, plural, separatorDate, snippet } from '../format.js';
+import { avatar } from './common.js';
+import { typingText } from './chatlist.js';
+import { Composer } from './composer.js';
+import { renderMessage } from './messages.js';
+import { messageMenu, pendingMenu } from './msgmenu.js';
+
+const GROUP_GAP = 600; // seconds between messages that still read as one group
+
+export class ChatView {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.chatId = null;
+    this.nodes = new Map(); // key -> {sig, el}
+    this.refsAsked = new Set();
+    this.composer = new Composer(ctx);
+    this.headerAvatar = h('div', { class: 'header-avatar' });
+    this.title = h('div', { class: 'chat-title' });
+    this.status = h('div', { class: 'chat-status' });
+    this.header = h('header', { class: 'chat-header' },
+      iconButton('back', 'Back to chats', () => ctx.app.closeChat(), 'back-btn'),
+      h('div', { class: 'chat-header-info', role: 'button', tabindex: '0', 'aria-label': 'Chat info',
+        onclick: () => ctx.app.toggleInfo() }, this.headerAvatar, h('div', { class: 'chat-header-text' }, this.title, this.status)),
+      h('div', { class: 'chat-header-actions' },
+        iconButton('info', 'Chat info', () => ctx.app.toggleInfo(), 'info-btn'),
+        iconButton('more', 'More', (e) => this.headerMenu(e))));
+    this.pinnedText = h('div', { class: 'pinned-text' });
+    this.pinnedBar = h('div', { class: 'pinned-bar', role: 'button', tabindex: '0', onclick: () => this.jump(this.pinnedId) },
+      h('div', { class: 'pinned-line' }), h('div', { class: 'pinned-body' }, h('div', { class: 'pinned-title', text: 'Pinned Message' }), this.pinnedText),
+      iconButton('close', 'Unpin', (e) => { e.stopPropagation(); this.unpin(this.pinnedId); }, 'unpin-btn'));
+    this.inner = h('div', { class: 'messages-inner' });
+    this.scroller = h('div', { class: 'messages', onscroll: () => this.onScroll() }, this.inner);
+    this.downCount = h('span', { class: 'down-count' });
+    this.downBtn = h('button', { type: 'button', class: 'down-btn', 'aria-label': 'Scroll to the latest message',
+      onclick: () => this.scrollToBottom(true) }, icon('down'), this.downCount);
+    this.view = h('div', { class: 'chat-view' }, this.header, this.pinnedBar,
+      h('div', { class: 'messages-wrap' }, this.scroller, this.downBtn), this.composer.el);
+    this.empty = h('div', { class: 'chat-empty' }, h('span', { class: 'empty-pill', text: 'Select a chat to start messaging' }));
+    this.el = h('main', { class: 'chat-column' }, this.empty, this.view);
+    this.render = rafThrottle(() => this.draw());
+    this.bottomed = true; // the user's intent, as of the last scroll: follow the newest message
+    new ResizeObserver(() => { if (this.bottomed) this.scroller.scrollTop = this.scroller.scrollHeight; }).observe(this.scroller);
+    this.drawHeader = rafThrottle(() => this.header_());
+    this.inner.addEventListener('click', (e) => this.onClick(e));
+    this.inner.addEventListener('contextmenu', (e) => this.onContext(e));
+    this.inner.addEventListener('dblclick', (e) => this.onDouble(e));
+    document.addEventListener('visibilitychange', () => this.maybeRead());
+    addEventListener('focus', () => this.maybeRead());
+    this.subscribe();
+  }
+
+  subscribe() {
+    const s = this.ctx.store;
+    const mine = (fn) => (chatId) => { if (chatId === this.chatId) fn(); };
+    s.on('messages', (ev) => { if (ev.chatId === this.chatId) { this.render(); if (ev.added.length) this.drawHeader(); } });
+    s.on('pending', mine(() => this.render()));
+    s.on('read-outbox', mine(() => this.render()));
+    s.on('pinned', mine(() => this.render()));
+    s.on('typing', mine(() => this.drawHeader()));
+    s.on('chat-changed', mine(() => this.drawHeader()));
+    s.on('members', mine(() => this.drawHeader()));
+    s.on('users', () => { if (this.chatId) { this.drawHeader(); this.render(); } });
+    s.on('dialogs', () => { if (this.chatId) this.drawHeader(); });
+    s.on('reload-chat', mine(() => this.load()));
+    s.on('chat-gone', mine(() => this.ctx.app.closeChat()));
+  }
+
+  get dialog() {
+    return this.ctx.store.dialogs.get(this.chatId);
+  }
+
+  open(chatId) {
+    if (this.chatId === chatId) return;
+    this.chatId = chatId;
+    const dialog = this.dialog;
+    this.unreadAfter = dialog && dialog.unread_count > 0 ? dialog.read_inbox_max_id : null;
+    this.positioned = false;
+    this.bottomed = true;
+    this.nodes.clear();
+    this.refsAsked.clear();
+    replace(this.inner);
+    this.el.classList.add('has-chat');
+    this.composer.setChat(chatId);
+    this.header_();
+    const hist = this.ctx.store.history(chatId);
+    if (hist.loaded) this.draw();
+    else this.load();
+    this.composer.focus();
+  }
+
+  close() {
+    if (this.chatId !== null) this.composer.setChat(null);
+    this.chatId = null;
+    this.el.classList.remove('has-chat');
+  }
+
+  async load() {
+    const chatId = this.chatId;
+    if (chatId === null) return;
+    this.inner.classList.add('loading');
+    try {
+      await this.ctx.actions.loadHistory(chatId);
+    } catch (err) {
+      toast('Could not load the history', 'error');
+    } finally {
+      this.inner.classList.remove('loading');
+    }
+    if (chatId === this.chatId) this.draw();
+  }
+
+  // ---- header --------------------------------------------------------------------------------
+
+  header_() {
+    const s = this.ctx.store;
+    const dialog = this.dialog;
+    if (!dialog) return;
+    replace(this.headerAvatar, avatar(s, { dialog, size: 'sm' }));
+    this.title.textContent = s.title(dialog);
+    const typing = typingText(s, dialog, s.typingUsers(dialog.chat.id));
+    let status = '';
+    let accent = false;
+    if (typing) {
+      status = typing;
+      accent = true;
+    } else if (dialog.chat.kind === 'private') {
+      if (!s.isSaved(dialog)) {
+        const user = s.user(dialog.peer_user_id);
+        status = lastSeen(user);
+        accent = !!(user && user.online);
+      }
+    } else {
+      const members = s.members.get(dialog.chat.id);
+      const count = members ? members.length : dialog.chat.member_count;
+      const online = members ? members.filter((m) => s.users.get(m.user_id)?.online).length : 0;
+      status = plural(count || 0, 'member') + (online > 1 ? `, ${online} online` : '');
+      if (!members) this.ctx.actions.refreshDialog(dialog.chat.id);
+    }
+    this.status.textContent = status;
+    this.status.classList.toggle('accent', accent);
+  }
+
+  headerMenu(e) {
+    const dialog = this.dialog;
+    if (!dialog) return;
+    const r = e.currentTarget.getBoundingClientRect();
+    const { actions, app } = this.ctx;
+    showMenu(r.right - 220, r.bottom + 6, [
+      { icon: 'info', label: dialog.chat.kind === 'group' ? 'Group info' : 'View profile', action: () => app.openInfo() },
+      { icon: 'pin', label: dialog.pinned ? 'Unpin chat' : 'Pin chat', action: () => actions.togglePin(dialog.chat.id) },
+      dialog.chat.kind === 'group' ? { icon: 'logout', label: 'Leave group', danger: true, action: () => app.leaveGroup(dialog.chat.id) } : null,
+    ]);
+  }
+
+  // ---- the history ---------------------------------------------------------------------------
+
+  items() {
+    const s = this.ctx.store;
+    const dialog = this.dialog;
+    const hist = s.history(this.chatId);
+    const msgs = hist.ids.map((id) => hist.msgs.get(id));
+    const pending = this.ctx.actions.pendingOf(this.chatId).map((p) => ({ ...p, pending: true }));
+    const all = [...msgs, ...pending];
+    const meId = s.me ? s.me.id : 0;
+    const group = dialog && dialog.chat.kind !== 'private';
+    const saved = dialog && s.isSaved(dialog);
+    const items = [];
+    let lastDay = null;
+    let marked = false;
+    const joins = (a, b) => a && b && !a.action && !b.action && a.sender_id === b.sender_id
+      && dayKey(a.date) === dayKey(b.date) && Math.abs(b.date - a.date) < GROUP_GAP && !!a.fwd_from === !!b.fwd_from;
+    all.forEach((msg, i) => {
+      const day = dayKey(msg.date);
+      if (day !== lastDay) {
+        items.push({ key: `d:${day}`, sig: `d${msg.date > 0 ? separatorDate(msg.date) : ''}`, make: () => h('div', { class: 'date-sep' }, h('span', { text: separatorDate(msg.date) })) });
+        lastDay = day;
+      }
+      if (!marked && this.unreadAfter !== null && !msg.pending && msg.id > this.unreadAfter && msg.sender_id !== meId) {
+        marked = true;
+        items.push({ key: 'unread', sig: 'u', make: () => h('div', { class: 'unread-sep' }, h('span', { text: 'Unread messages' })) });
+      }
+      const prev = all[i - 1];
+      const next = all[i + 1];
+      const out = saved || msg.sender_id === meId;
+      const flags = { out, group, first: !(joins(prev, msg) && dayKey(prev.date) === day), last: !joins(msg, next) };
+      let status = 'sent';
+      if (msg.pending) status = msg.failed ? 'failed' : 'sending';
+      else if (saved || (dialog && msg.id <= dialog.read_outbox_max_id)) status = 'read';
+      const quoted = msg.reply_to ? s.message(this.chatId, msg.reply_to) : null;
+      const key = msg.pending ? `p:${msg.random_id}` : `m:${msg.id}`;
+      const names = [msg.sender_id, quoted?.sender_id, msg.fwd_from?.from_user_id, ...(msg.action?.user_ids || [])]
+        .map((id) => (id && s.users.get(id) ? `${s.users.get(id).first_name}${s.users.get(id).last_name || ''}` : '')).join('|');
+      const sig = JSON.stringify([msg, flags, status, names, quoted ? [quoted.text, quoted.deleted] : null]);
+      items.push({ key, sig, msg, make: () => renderMessage(msg, { store: s, flags, status, jump: (id) => this.jump(id), needRef: (id) => this.needRef(id) }) });
+    });
+    return items;
+  }
+
+  draw() {
+    if (this.chatId === null) return;
+    const hist = this.ctx.store.history(this.chatId);
+    this.preserveScroll(() => {
+      const items = this.items();
+      const nodes = new Map();
+      const els = items.map((item) => {
+        const old = this.nodes.get(item.key);
+        const el = old && old.sig === item.sig ? old.el : item.make();
+        if (item.msg) el.msgRef = item.msg;
+        nodes.set(item.key, { sig: item.sig, el });
+        return el;
+      });
+      this.nodes = nodes;
+      if (hist.loaded && hist.complete && els.length === 0) {
+        els.push(this.emptyChatNote());
+      }
+      this.inner.replaceChildren(...els);
+      this.drawPinned();
+    });
+    this.askRefs();
+    if (!this.positioned && hist.loaded) {
+      this.positioned = true;
+      const marker = this.inner.querySelector('.unread-sep');
+      if (marker && marker.offsetTop - 60 > 0 && !this.atBottomAfter(marker)) {
+        this.scroller.scrollTop = marker.offsetTop - 60;
+        this.bottomed = this.atBottom(40);
+      } else {
+        this.scrollToBottom(false);
+        this.bottomed = true;
+      }
+    }
+    this.onScroll();
+  }
+
+  emptyChatNote() {
+    const dialog = this.dialog;
+    const text = dialog && this.ctx.store.isSaved(dialog)
+      ? 'Saved Messages: forward messages here to keep them, or write notes to yourself.'
+      : 'No messages here yet. Say hello!';
+    return h('div', { class: 'chat-note' }, h('span', { text }));
+  }
+
+  preserveScroll(fn) {
+    const sc = this.scroller;
+    const atBottom = this.bottomed || this.stick;
+    let anchor = null;
+    let top = 0;
+    if (!atBottom) {
+      const box = sc.getBoundingClientRect();
+      for (const el of this.inner.children) {
+        const r = el.getBoundingClientRect();
+        if (r.bottom > box.top) { anchor = el; top = r.top; break; }
+      }
+    }
+    fn();
+    if (atBottom) {
+      sc.scrollTop = sc.scrollHeight;
+      this.bottomed = true;
+    } else if (anchor && anchor.isConnected) {
+      const delta = anchor.getBoundingClientRect().top - top;
+      if (Math.abs(delta) >= 1) sc.scrollTop += delta;
+    }
+    this.stick = false;
+  }
+
+  atBottomAfter(marker) {
+    return this.scroller.scrollHeight - (marker.offsetTop - 60) <= this.scroller.clientHeight;
+  }
+
+  atBottom(slack = 80) {
+    const sc = this.scroller;
+    return sc.scrollHeight - sc.scrollTop - sc.clientHeight < slack;
+  }
+
+  stickToBottom() {
+    this.stick = true;
+  }
+
+  scrollToBottom(smooth) {
+    this.scroller.scrollTo({ top: this.scroller.scrollHeight, behavior: smooth ? 'smooth' : 'auto' });
+  }
+
+  onScroll() {
+    if (this.chatId === null) return;
+    const hist = this.ctx.store.history(this.chatId);
+    if (this.positioned) this.bottomed = this.atBottom(40);
+    if (this.positioned && this.scroller.scrollTop < 400 && hist.loaded && !hist.complete && !hist.loading) {
+      this.ctx.actions.loadHistory(this.chatId, { older: true }).catch(() => {});
+    }
+    const away = !this.atBottom(200);
+    this.downBtn.classList.toggle('shown', away);
+    const unread = this.dialog ? this.dialog.unread_count : 0;
+    this.downCount.textContent = unread ? String(unread) : '';
+    this.maybeRead();
+  }
+
+  maybeRead() {
+    if (this.chatId === null || document.visibilityState !== 'visible' || !this.positioned) return;
+    const seen = this.atBottom(60) ? 0 : this.lastVisibleId();
+    if (seen !== null) this.ctx.actions.markRead(this.chatId, seen);
+  }
+
+  /** The newest message on screen (null if none): what the user has read so far. */
+  lastVisibleId() {
+    const box = this.scroller.getBoundingClientRect();
+    const kids = this.inner.children;
+    for (let i = kids.length - 1; i >= 0; i -= 1) {
+      const el = kids[i];
+      if (!el.msgRef || el.msgRef.pending) continue;
+      const r = el.getBoundingClientRect();
+      if (r.top < box.top) return null;
+      if (r.bottom <= box.bottom + 4) return el.msgRef.id;
+    }
+    return null;
+  }
+
+  needRef(id) {
+    if (!this.refsAsked.has(id)) this.refsAsked.add(id);
+  }
+
+  askRefs() {
+    const want = [...this.refsAsked].filter((id) => !this.ctx.store.message(this.chatId, id) && !this.askedFor?.has(`${this.chatId}:${id}`));
+    if (!want.length) return;
+    this.askedFor = this.askedFor || new Set();
+    want.forEach((id) => this.askedFor.add(`${this.chatId}:${id}`));
+    this.ctx.actions.fetchRefs(this.chatId, want);
+  }
+
+  lastOwnMessage() {
+    const s = this.ctx.store;
+    const hist = s.history(this.chatId);
+    for (let i = hist.ids.length - 1; i >= 0; i -= 1) {
+      const msg = hist.msgs.get(hist.ids[i]);
+      if (msg.sender_id === s.me.id && !msg.action && !msg.fwd_from) return msg;
+    }
+    return null;
+  }
+
+  async jump(id) {
+    if (!id) return;
+    const chatId = this.chatId;
+    this.bottomed = false;
+    const found = await this.ctx.actions.loadUntil(chatId, id);
+    if (chatId !== this.chatId) return;
+    this.bottomed = false;
+    this.draw();
+    const el = this.inner.querySelector(`.msg[data-id="${id}"]`);
+    if (!found || !el) {
+      toast('This message was deleted');
+      return;
+    }
+    el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    el.classList.remove('highlight');
+    void el.offsetWidth;
+    el.classList.add('highlight');
+    setTimeout(() => el.classList.remove('highlight'), 1600);
+  }
+
+  // ---- pinned --------------------------------------------------------------------------------
+
+  drawPinned() {
+    const s = this.ctx.store;
+    const hist = s.history(this.chatId);
+    const dialog = this.dialog;
+    let id = 0;
+    for (let i = hist.ids.length - 1; i >= 0; i -= 1) {
+      if (hist.msgs.get(hist.ids[i]).pinned) { id = hist.ids[i]; break; }
+    }
+    if (dialog && dialog.pinned_msg_id && dialog.pinned_msg_id > id && s.message(this.chatId, dialog.pinned_msg_id)?.pinned !== false) id = dialog.pinned_msg_id;
+    this.pinnedId = id;
+    this.view.classList.toggle('has-pinned', !!id);
+    if (!id) return;
+    const msg = s.message(this.chatId, id);
+    if (!msg) this.needRef(id);
+    this.pinnedText.textContent = msg ? snippet(msg.text, 100) : '…';
+  }
+
+  async unpin(id) {
+    if (!id) return;
+    await this.ctx.actions.pin(this.chatId, id, true);
+  }
+
+  // ---- message actions -----------------------------------------------------------------------
+
+  msgAt(target) {
+    const el = target.closest('.msg');
+    return el && el.msgRef ? el.msgRef : null;
+  }
+
+  onClick(e) {
+    const link = e.target.closest('a.mention');
+    if (link) {
+      e.preventDefault();
+      this.openMention(link);
+      return;
+    }
+    const msg = this.msgAt(e.target);
+    if (msg && msg.pending && msg.failed) pendingMenu(this, e, msg);
+  }
+
+  async openMention(link) {
+    const { actions, app } = this.ctx;
+    try {
+      const user = link.dataset.userId ? { id: Number(link.dataset.userId) } : await actions.resolve(link.dataset.username);
+      await app.openUser(user.id);
+    } catch (err) {
+      toast('Nobody has this username', 'error');
+    }
+  }
+
+  onDouble(e) {
+    const msg = this.msgAt(e.target);
+    if (msg && !msg.pending && !msg.action && !e.target.closest('a')) {
+      window.getSelection()?.removeAllRanges();
+      this.composer.reply(msg);
+    }
+  }
+
+  onContext(e) {
+    const msg = this.msgAt(e.target);
+    if (!msg) return;
+    e.preventDefault();
+    if (msg.pending) pendingMenu(this, e, msg);
+    else messageMenu(this, e, msg);
+  }
+}

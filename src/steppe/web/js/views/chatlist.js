@@ -1,0 +1,193 @@
+// The left column: menu, search (local filter plus a global search by username), the chat list
+// with previews, unread badges, typing and online state, pinned chats first; the new-chat button.
+
+import { debounce, h, icon, iconButton, rafThrottle, replace, showMenu } from '../dom.js';
+import { listDate, snippet } from '../format.js';
+import { actionText, avatar, peerOnline, userRow } from './common.js';
+import { newGroupDialog, newMessageDialog } from './pickers.js';
+
+const CONN_TEXT = { connecting: 'Connecting…', offline: 'Waiting for network…', updating: 'Updating…' };
+
+export function typingText(store, dialog, users) {
+  if (!users.length) return '';
+  if (dialog.chat.kind === 'private') return 'typing…';
+  const first = store.user(users[0]);
+  const name = first ? first.first_name : 'Someone';
+  return users.length === 1 ? `${name} is typing…` : `${name} and ${users.length - 1} more are typing…`;
+}
+
+export function previewOf(store, dialog) {
+  const msg = dialog.top_message;
+  if (!msg) return { sender: '', text: dialog.chat.kind === 'group' ? 'Group created' : 'No messages yet', service: true };
+  if (msg.action) return { sender: '', text: actionText(store, msg), service: true };
+  let sender = '';
+  if (store.me && msg.sender_id === store.me.id && !store.isSaved(dialog)) sender = 'You';
+  else if (dialog.chat.kind !== 'private') sender = (store.user(msg.sender_id) || {}).first_name || '';
+  const text = msg.fwd_from ? `Forwarded: ${msg.text}` : msg.text;
+  return { sender, text: snippet(text, 100), service: false };
+}
+
+export class ChatList {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.query = '';
+    this.global = [];
+    this.searchInput = h('input', { class: 'search-input', type: 'search', placeholder: 'Search', 'aria-label': 'Search chats',
+      oninput: () => this.onSearch() });
+    this.clearBtn = iconButton('close', 'Clear search', () => { this.searchInput.value = ''; this.onSearch(); }, 'search-clear');
+    this.connBar = h('div', { class: 'conn-bar', role: 'status' });
+    this.list = h('div', { class: 'chatlist', role: 'list' });
+    this.scroll = h('div', { class: 'chatlist-scroll', onscroll: () => this.maybeMore() }, this.list);
+    this.fab = h('button', { type: 'button', class: 'fab', 'aria-label': 'New message', title: 'New message',
+      onclick: (e) => this.fabMenu(e) }, icon('pencil'));
+    this.el = h('div', { class: 'sidebar-main' },
+      h('div', { class: 'sidebar-head' },
+        iconButton('menu', 'Menu', (e) => this.mainMenu(e), 'menu-btn'),
+        h('div', { class: 'search-box' }, icon('search', 'search-icon'), this.searchInput, this.clearBtn)),
+      this.connBar, this.scroll, this.fab);
+    this.render = rafThrottle(() => this.draw());
+    const s = ctx.store;
+    for (const name of ['dialogs', 'users', 'typing', 'conn', 'me']) s.on(name, this.render);
+    this.searchGlobal = debounce((q) => this.runGlobal(q), 250);
+    this.draw();
+  }
+
+  mainMenu(e) {
+    const r = e.currentTarget.getBoundingClientRect();
+    const { app } = this.ctx;
+    const dark = document.documentElement.dataset.theme === 'dark';
+    showMenu(r.left, r.bottom + 6, [
+      { icon: 'bookmark', label: 'Saved Messages', action: () => app.openUser(this.ctx.store.me.id) },
+      { icon: 'person', label: 'New Message', action: () => newMessageDialog(this.ctx) },
+      { icon: 'group', label: 'New Group', action: () => newGroupDialog(this.ctx) },
+      { icon: 'settings', label: 'Settings', action: () => app.openSettings() },
+      { icon: 'moon', label: dark ? 'Day Mode' : 'Night Mode', action: () => app.toggleTheme() },
+    ], 'main-menu');
+  }
+
+  fabMenu(e) {
+    const r = e.currentTarget.getBoundingClientRect();
+    showMenu(r.right - 200, r.top - 110, [
+      { icon: 'person', label: 'New Message', action: () => newMessageDialog(this.ctx) },
+      { icon: 'group', label: 'New Group', action: () => newGroupDialog(this.ctx) },
+    ], 'fab-menu');
+  }
+
+  onSearch() {
+    this.query = this.searchInput.value.trim();
+    this.el.classList.toggle('searching', !!this.query);
+    this.global = [];
+    this.draw();
+    if (this.query.replace(/^@/, '').length >= 2) this.searchGlobal(this.query);
+  }
+
+  async runGlobal(q) {
+    try {
+      const found = await this.ctx.actions.searchUsers(q);
+      if (q !== this.query) return;
+      this.global = found;
+      this.draw();
+    } catch (err) {
+      this.global = [];
+    }
+  }
+
+  maybeMore() {
+    const sc = this.scroll;
+    if (!this.query && sc.scrollTop + sc.clientHeight > sc.scrollHeight - 300) this.ctx.actions.loadDialogs().catch(() => {});
+  }
+
+  draw() {
+    const s = this.ctx.store;
+    const state = s.syncing && s.conn === 'online' ? 'updating' : s.conn;
+    this.connBar.textContent = CONN_TEXT[state] || '';
+    this.connBar.classList.toggle('shown', !!CONN_TEXT[state]);
+    document.body.classList.toggle('offline', s.conn !== 'online');
+    const dialogs = s.sortedDialogs();
+    const unread = dialogs.reduce((n, d) => n + (d.unread_count > 0 ? 1 : 0), 0);
+    document.title = unread ? `(${unread}) Steppe` : 'Steppe';
+    if (this.query) {
+      replace(this.list, this.searchResults(dialogs));
+      return;
+    }
+    if (!dialogs.length) {
+      const text = s.dialogsLoaded ? 'No chats yet. Press the pencil button to find someone by @username or to create a group.' : 'Loading chats…';
+      replace(this.list, h('div', { class: 'empty-list', text }));
+      return;
+    }
+    replace(this.list, dialogs.map((d) => this.row(d)));
+  }
+
+  searchResults(dialogs) {
+    const s = this.ctx.store;
+    const q = this.query.toLowerCase().replace(/^@/, '');
+    const local = dialogs.filter((d) => {
+      const title = s.title(d).toLowerCase();
+      const u = d.chat.kind === 'private' ? s.users.get(d.peer_user_id) : null;
+      return title.includes(q) || (u && u.username && u.username.toLowerCase().startsWith(q));
+    });
+    const known = new Set(local.filter((d) => d.chat.kind === 'private').map((d) => d.peer_user_id));
+    const people = this.global.filter((u) => !known.has(u.id));
+    const out = [];
+    if (local.length) out.push(h('div', { class: 'list-section', text: 'Chats' }), local.map((d) => this.row(d)));
+    if (people.length) {
+      out.push(h('div', { class: 'list-section', text: 'Global search' }),
+        people.map((u) => userRow(s, u, { cls: 'dialog-like', onclick: () => this.openUser(u.id) })));
+    }
+    if (!out.length) out.push(h('div', { class: 'empty-list', text: this.query.length < 2 ? 'Type a name or @username' : 'Nothing found' }));
+    return out;
+  }
+
+  async openUser(userId) {
+    this.searchInput.value = '';
+    this.onSearch();
+    await this.ctx.app.openUser(userId);
+  }
+
+  row(dialog) {
+    const s = this.ctx.store;
+    const { app } = this.ctx;
+    const chatId = dialog.chat.id;
+    const typing = typingText(s, dialog, s.typingUsers(chatId));
+    const preview = previewOf(s, dialog);
+    const msg = dialog.top_message;
+    const own = msg && s.me && msg.sender_id === s.me.id && !msg.action && !s.isSaved(dialog);
+    const read = own && dialog.read_outbox_max_id >= msg.id;
+    const title = s.title(dialog);
+    const previewEl = typing
+      ? h('div', { class: 'dialog-preview typing', text: typing })
+      : h('div', { class: `dialog-preview ${preview.service ? 'service' : ''}` },
+        preview.sender ? h('span', { class: 'preview-sender', text: `${preview.sender}: ` }) : null,
+        h('span', { class: 'preview-text', text: preview.text }));
+    const badge = dialog.unread_count > 0
+      ? h('span', { class: 'badge', text: dialog.unread_count > 999 ? '999+' : String(dialog.unread_count) })
+      : (dialog.pinned ? h('span', { class: 'pin-mark', 'aria-label': 'Pinned' }, icon('pin')) : null);
+    return h('div', {
+      class: `dialog ${app.openChatId === chatId ? 'active' : ''} ${dialog.pinned ? 'pinned' : ''}`,
+      role: 'listitem', tabindex: '0', dataset: { chatId: String(chatId) },
+      onclick: () => app.openChat(chatId),
+      onkeydown: (e) => { if (e.key === 'Enter') app.openChat(chatId); },
+      oncontextmenu: (e) => { e.preventDefault(); this.rowMenu(e, dialog); },
+    },
+    avatar(s, { dialog, online: peerOnline(s, dialog) }),
+    h('div', { class: 'dialog-body' },
+      h('div', { class: 'dialog-top' },
+        h('span', { class: 'dialog-title' }, dialog.chat.kind === 'group' ? icon('group', 'kind-icon') : null,
+          h('span', { class: 'title-text', text: title })),
+        h('span', { class: 'dialog-meta' },
+          own ? icon(read ? 'ticks' : 'tick', read ? 'read' : '') : null,
+          h('span', { class: 'dialog-date', text: listDate(msg ? msg.date : dialog.chat.last_date) }))),
+      h('div', { class: 'dialog-bottom' }, previewEl, badge)));
+  }
+
+  rowMenu(e, dialog) {
+    const { actions, app } = this.ctx;
+    showMenu(e.clientX, e.clientY, [
+      { icon: 'pin', label: dialog.pinned ? 'Unpin' : 'Pin to top', action: () => actions.togglePin(dialog.chat.id) },
+      { icon: 'info', label: dialog.chat.kind === 'group' ? 'Group info' : 'View profile', action: () => { app.openChat(dialog.chat.id); app.openInfo(); } },
+      dialog.chat.kind === 'group'
+        ? { icon: 'logout', label: 'Leave group', danger: true, action: () => app.leaveGroup(dialog.chat.id) } : null,
+    ]);
+  }
+}
+

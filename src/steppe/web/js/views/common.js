@@ -1,0 +1,78 @@
+// Pieces several views share: avatars, user rows, the action texts of service messages.
+
+import { h, icon } from '../dom.js';
+import { fullName, initials, lastSeen } from '../format.js';
+
+export function colorOf(id) {
+  return `av-c${Math.abs(Number(id) || 0) % 7}`;
+}
+
+/** An avatar for a dialog or a user: coloured circle with initials, an online dot if asked. */
+export function avatar(store, { dialog, user, size = 'md', online = false } = {}) {
+  let content;
+  let cls;
+  if (dialog && store.isSaved(dialog)) {
+    cls = 'av-saved';
+    content = icon('bookmark');
+  } else if (dialog && dialog.chat.kind !== 'private') {
+    cls = colorOf(dialog.chat.id);
+    content = initials(dialog.chat.title);
+  } else {
+    const u = user || (dialog ? store.user(dialog.peer_user_id) : null);
+    cls = colorOf(u ? u.id : 0);
+    content = initials(u ? fullName(u) : '?');
+  }
+  const el = h('div', { class: `avatar avatar-${size} ${cls}` }, h('span', { class: 'avatar-text' }, content));
+  if (online) el.append(h('span', { class: 'online-dot' }));
+  return el;
+}
+
+export function peerOnline(store, dialog) {
+  if (!dialog || dialog.chat.kind !== 'private' || store.isSaved(dialog)) return false;
+  const u = store.users.get(dialog.peer_user_id);
+  return !!(u && u.online);
+}
+
+/** A row for a person: avatar, name, second line; `extra` elements go to the right. */
+export function userRow(store, user, { sub, onclick, extra = [], cls = '' } = {}) {
+  const second = sub !== undefined ? sub : (user.username ? `@${user.username}` : lastSeen(user));
+  return h('div', { class: `row ${cls}`.trim(), role: onclick ? 'button' : null, tabindex: onclick ? '0' : null, onclick,
+    onkeydown: onclick ? (e) => { if (e.key === 'Enter') onclick(e); } : null, dataset: { userId: String(user.id) } },
+  avatar(store, { user, online: !!user.online && !user.is_self }),
+  h('div', { class: 'row-body' },
+    h('div', { class: 'row-title', text: user.is_self ? `${fullName(user)} (you)` : fullName(user) }),
+    h('div', { class: `row-sub ${user.online && sub === undefined && !user.username ? 'accent' : ''}`, text: second })),
+  extra);
+}
+
+function nameOf(store, id) {
+  if (store.me && id === store.me.id) return 'You';
+  return fullName(store.user(id));
+}
+
+function names(store, ids) {
+  const list = (ids || []).map((id) => nameOf(store, id));
+  if (list.length <= 1) return list.join('');
+  return `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+}
+
+/** Per service action: the sentence that shows it. Extension point for new action types. */
+export const actionTexts = {
+  chat_create: (store, msg) => `${nameOf(store, msg.sender_id)} created the group “${msg.action.title || ''}”`,
+  chat_add_user: (store, msg) => {
+    const ids = msg.action.user_ids || [];
+    if (ids.length === 1 && ids[0] === msg.sender_id) return `${nameOf(store, msg.sender_id)} joined the group`;
+    return `${nameOf(store, msg.sender_id)} added ${names(store, ids)}`;
+  },
+  chat_delete_user: (store, msg) => {
+    const ids = msg.action.user_ids || [];
+    if (ids.length === 1 && ids[0] === msg.sender_id) return `${nameOf(store, msg.sender_id)} left the group`;
+    return `${nameOf(store, msg.sender_id)} removed ${names(store, ids)}`;
+  },
+  chat_edit_title: (store, msg) => `${nameOf(store, msg.sender_id)} changed the group name to “${msg.action.title || ''}”`,
+};
+
+export function actionText(store, msg) {
+  const fn = actionTexts[msg.action.type];
+  return fn ? fn(store, msg) : 'Service message';
+}

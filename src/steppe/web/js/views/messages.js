@@ -1,0 +1,110 @@
+// How one message looks. `messageKinds` is the registry: the first kind whose `match` accepts a
+// message renders it, so photos, files, polls or bot keyboards slot in by registering a kind
+// (or a `parts` hook that adds to a text bubble) without touching the chat view.
+
+import { h, icon } from '../dom.js';
+import { formatTime, fullName, renderText, snippet } from '../format.js';
+import { actionText, avatar, colorOf } from './common.js';
+
+/** Extra pieces of a bubble, in order (e.g. a future inline keyboard goes after 'text'). */
+export const bubbleParts = [
+  { id: 'sender', render: senderPart },
+  { id: 'forward', render: forwardPart },
+  { id: 'reply', render: replyPart },
+  { id: 'text', render: textPart },
+];
+
+export const messageKinds = [
+  { kind: 'service', match: (msg) => !!msg.action, render: renderService },
+  { kind: 'text', match: () => true, render: renderBubble },
+];
+
+export function registerMessageKind(kind, match, render) {
+  messageKinds.splice(messageKinds.length - 1, 0, { kind, match, render });
+}
+
+export function registerBubblePart(part, after = 'text') {
+  const at = bubbleParts.findIndex((p) => p.id === after);
+  bubbleParts.splice(at < 0 ? bubbleParts.length : at + 1, 0, part);
+}
+
+/**
+ * `view` carries what a message needs from its chat: store, dialog, flags (first, last, out),
+ * status ('sending' | 'failed' | 'sent' | 'read') and callbacks (jump).
+ */
+export function renderMessage(msg, view) {
+  const kind = messageKinds.find((k) => k.match(msg, view));
+  return kind.render(msg, view);
+}
+
+function renderService(msg, view) {
+  return h('div', { class: 'msg service', dataset: { id: String(msg.id) } },
+    h('span', { class: 'service-pill', text: actionText(view.store, msg) }));
+}
+
+function renderBubble(msg, view) {
+  const { out, first, last, group } = view.flags;
+  const bubble = h('div', { class: 'bubble' });
+  for (const part of bubbleParts) {
+    const el = part.render(msg, view);
+    if (el) bubble.append(el);
+  }
+  const row = h('div', {
+    class: `msg ${out ? 'out' : 'in'} ${first ? 'first' : ''} ${last ? 'last' : ''} ${msg.pinned ? 'is-pinned' : ''}`,
+    dataset: { id: String(msg.id || ''), randomId: msg.random_id ? String(msg.random_id) : undefined },
+  });
+  if (group && !out) {
+    row.append(last ? avatar(view.store, { user: view.store.user(msg.sender_id) || { id: msg.sender_id }, size: 'sm' })
+      : h('div', { class: 'avatar-gap' }));
+  }
+  row.append(bubble);
+  return row;
+}
+
+function senderPart(msg, view) {
+  const { out, first, group } = view.flags;
+  if (!group || out || !first) return null;
+  const user = view.store.user(msg.sender_id);
+  return h('div', { class: `msg-sender name-${colorOf(msg.sender_id)}`, text: fullName(user) });
+}
+
+function forwardPart(msg, view) {
+  if (!msg.fwd_from) return null;
+  const from = view.store.user(msg.fwd_from.from_user_id);
+  return h('div', { class: 'msg-fwd' }, 'Forwarded from ', h('b', { text: fullName(from) }));
+}
+
+function replyPart(msg, view) {
+  if (!msg.reply_to) return null;
+  const quoted = view.store.message(msg.chat_id, msg.reply_to);
+  if (!quoted) view.needRef(msg.reply_to);
+  let name = '';
+  let text = 'Loading…';
+  if (quoted && quoted.deleted) text = 'Deleted message';
+  else if (quoted) {
+    name = fullName(view.store.user(quoted.sender_id));
+    text = quoted.action ? actionText(view.store, quoted) : snippet(quoted.text, 80);
+  }
+  return h('div', { class: `msg-reply bar-${colorOf(quoted ? quoted.sender_id : 0)}`, role: 'button', tabindex: '0',
+    onclick: (e) => { e.stopPropagation(); view.jump(msg.reply_to); } },
+  h('div', { class: 'reply-name', text: name }), h('div', { class: 'reply-text', text }));
+}
+
+function textPart(msg, view) {
+  const body = renderText(msg.text || '', msg.entities || [], h('div', { class: 'msg-text', dir: 'auto' }));
+  body.append(meta(msg, view));
+  return body;
+}
+
+function meta(msg, view) {
+  const status = view.status;
+  const bits = [];
+  if (msg.pinned) bits.push(icon('pin', 'meta-pin'));
+  if (msg.edit_date) bits.push(h('span', { class: 'edited', text: 'edited' }));
+  bits.push(h('span', { class: 'time', text: formatTime(msg.date), title: new Date(msg.date * 1000).toLocaleString() }));
+  if (view.flags.out) {
+    const name = { sending: 'clock', failed: 'error', sent: 'tick', read: 'ticks' }[status] || 'tick';
+    bits.push(h('span', { class: `status status-${status}`, 'aria-label': status }, icon(name)));
+  }
+  return h('span', { class: 'meta' }, bits);
+}

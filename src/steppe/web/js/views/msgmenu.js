@@ -1,0 +1,70 @@
+// What can be done to one message from its context menu: reply, edit, copy, pin, forward, delete;
+// and to a message still being sent: send again or drop. `view` is the ChatView.
+
+import { confirmDialog, showMenu, toast } from '../dom.js';
+import { pickChat } from './pickers.js';
+
+export function messageMenu(view, e, msg) {
+  const { store, actions } = view.ctx;
+  const own = msg.sender_id === store.me.id;
+  const text = !msg.action;
+  const selected = window.getSelection()?.toString();
+  showMenu(e.clientX, e.clientY, [
+    text ? { icon: 'reply', label: 'Reply', action: () => view.composer.reply(msg) } : null,
+    own && text && !msg.fwd_from ? { icon: 'pencil', label: 'Edit', action: () => view.composer.edit(msg) } : null,
+    text ? { icon: 'copy', label: selected ? 'Copy Selected Text' : 'Copy Text', action: () => copy(selected || msg.text) } : null,
+    text ? { icon: 'pin', label: msg.pinned ? 'Unpin' : 'Pin', action: () => actions.pin(view.chatId, msg.id, msg.pinned) } : null,
+    text ? { icon: 'forward', label: 'Forward', action: () => forward(view, msg) } : null,
+    { icon: 'trash', label: 'Delete', danger: true, action: () => remove(view, msg) },
+  ], 'msg-menu');
+}
+
+export function pendingMenu(view, e, item) {
+  const { actions } = view.ctx;
+  const find = () => actions.pendingOf(view.chatId).find((p) => p.random_id === item.random_id);
+  showMenu(e.clientX, e.clientY, [
+    { icon: 'send', label: 'Send again', action: () => { const p = find(); if (p) actions.deliver(p); } },
+    { icon: 'trash', label: 'Delete', danger: true, action: () => { const p = find(); if (p) actions.discard(p); } },
+  ]);
+}
+
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast('Copied to clipboard');
+  } catch (err) {
+    toast('Copying is not allowed here', 'error');
+  }
+}
+
+async function forward(view, msg) {
+  const target = await pickChat(view.ctx);
+  if (!target) return;
+  const sent = await view.ctx.actions.forward(view.chatId, [msg.id], target);
+  if (sent) {
+    view.ctx.app.openChat(target);
+    toast('Message forwarded');
+  }
+}
+
+/** Delete for me, or for everyone where the server allows it (own messages; admins in groups). */
+async function remove(view, msg) {
+  const s = view.ctx.store;
+  const dialog = view.dialog;
+  const own = msg.sender_id === s.me.id;
+  const checks = [];
+  let canRevoke = false;
+  if (dialog.chat.kind === 'private' && !s.isSaved(dialog)) {
+    canRevoke = true;
+    checks.push({ label: `Also delete for ${s.title(dialog)}`, checked: true });
+  } else if (dialog.chat.kind !== 'private') {
+    const me = (s.members.get(view.chatId) || []).find((m) => m.user_id === s.me.id);
+    canRevoke = own || !!(me && (me.role === 'creator' || me.role === 'admin'));
+    if (canRevoke) checks.push({ label: 'Delete for all members', checked: true });
+  }
+  const answer = await confirmDialog({ title: 'Delete message', text: 'Are you sure you want to delete this message?',
+    ok: 'Delete', danger: true, checks });
+  if (!answer) return;
+  const revoke = canRevoke ? !!answer[0] : s.isSaved(dialog);
+  await view.ctx.actions.remove(view.chatId, [msg.id], revoke);
+}
