@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import os
+import secrets
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import uvicorn
 
+from steppe.api.wsproto import SteppeWebSocketProtocol
 from steppe.app import Steppe
 from steppe.client import Device, Http, sign_in
 from steppe.services.codes import MemoryCodeSender
@@ -25,6 +30,70 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# ---- PostgreSQL: a fresh database per test -------------------------------------------------------
+# STEPPE_TEST_POSTGRES is the server to create them on; STEPPE_TEST_DATABASE=postgres runs every
+# `server` fixture on PostgreSQL instead of SQLite. Unreachable: those tests skip and say why.
+
+POSTGRES = os.environ.get("STEPPE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+_postgres_down: list[str] = []
+
+
+def _blocking(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to the end from sync or async code (on a thread of its own)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES, timeout=3)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def create_postgres_database() -> tuple[str, Callable[[], None]]:
+    """A new empty database: its URL, and a function that drops it."""
+    if _postgres_down:
+        pytest.skip(_postgres_down[0])
+    name = f"steppe_test_{secrets.token_hex(6)}"
+    try:
+        _blocking(_admin(f"CREATE DATABASE {name}"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        _postgres_down.append(f"PostgreSQL is not reachable at {POSTGRES} ({exc}): start it to run"
+                              " the PostgreSQL cases")
+        pytest.skip(_postgres_down[0])
+    base = POSTGRES.rsplit("/", 1)[0]
+    return f"{base}/{name}", lambda: _blocking(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url, drop = create_postgres_database()
+    yield url
+    drop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which services were missing, even without -rs: their cases were skipped, not passed."""
+    missing: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        if "not reachable" in reason:
+            service = reason.removeprefix("Skipped: ").split(" is not reachable")[0]
+            missing[service] = missing.get(service, 0) + 1
+    for service, n in sorted(missing.items()):
+        terminalreporter.write_line(f"{service} is not reachable: {n} case(s) skipped")
+
+
+def server_database_url(tmp: Path) -> tuple[str, Callable[[], None] | None]:
+    kind = os.environ.get("STEPPE_TEST_DATABASE", "sqlite")
+    if kind == "postgres":
+        return create_postgres_database()
+    assert kind == "sqlite", f"STEPPE_TEST_DATABASE={kind!r}: expected sqlite or postgres"
+    return f"sqlite:///{tmp / 'steppe.db'}", None
+
+
 @dataclass
 class Server:
     url: str
@@ -34,6 +103,7 @@ class Server:
     thread: threading.Thread
     server: uvicorn.Server
     phones: list[str] = field(default_factory=list)
+    drop_database: Callable[[], None] | None = None
 
     def run(self, coro: Any) -> Any:
         """Run a coroutine on the server's own loop (for looking inside in tests)."""
@@ -65,10 +135,11 @@ class Server:
 def start_server(tmp: Path, *, clock: Any = None, settings: Settings | None = None) -> Server:
     settings = settings or Settings(data_dir=str(tmp), rate_per_second=0)
     codes = MemoryCodeSender()
-    app = Steppe(settings, codes=codes, clock=clock or SystemClock(),
-                 database_url=f"sqlite:///{tmp / 'steppe.db'}")
+    database_url, drop_database = server_database_url(tmp)
+    app = Steppe(settings, codes=codes, clock=clock or SystemClock(), database_url=database_url)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio", ws="websockets-sansio",
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio",
+                            ws=SteppeWebSocketProtocol, ws_per_message_deflate=False,
                             lifespan="on", log_level="warning", ws_max_size=settings.max_body)
     server = uvicorn.Server(config)
     ready = threading.Event()
@@ -89,12 +160,15 @@ def start_server(tmp: Path, *, clock: Any = None, settings: Settings | None = No
     thread.start()
     ready.wait(10)
     assert server.started, "the server did not start"
-    return Server(f"http://127.0.0.1:{port}", app, codes, holder["loop"], thread, server)
+    return Server(f"http://127.0.0.1:{port}", app, codes, holder["loop"], thread, server,
+                  drop_database=drop_database)
 
 
 def stop_server(srv: Server) -> None:
     srv.server.should_exit = True
     srv.thread.join(10)
+    if srv.drop_database is not None:
+        srv.drop_database()
 
 
 @pytest.fixture
@@ -118,3 +192,9 @@ async def http_pool() -> AsyncIterator[list[Http]]:
     yield made
     for h in made:
         await h.close()
+
+
+@pytest.fixture
+def server_harness() -> tuple[Any, Any]:
+    """(start_server, stop_server), for a test that starts servers of its own."""
+    return start_server, stop_server

@@ -11,9 +11,11 @@ from typing import Any
 import msgspec
 
 from steppe.api import methods
+from steppe.api.files_http import FileRoutes
 from steppe.api.hub import Hub
 from steppe.api.openapi import docs_page, openapi
 from steppe.api.transport import SECURITY_HEADERS, Api
+from steppe.botapi import BotApi
 from steppe.bus import Bus, make_bus
 from steppe.services.codes import CodeSender, LogCodeSender
 from steppe.services.container import Services
@@ -39,7 +41,12 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
         return SqliteDatabase(url[len("sqlite:///"):])
     if url == "sqlite://:memory:":
         return SqliteDatabase(":memory:")
-    raise ValueError(f"unsupported database {url!r} (this build has sqlite:///PATH)")
+    if url.startswith(("postgresql://", "postgres://")):
+        from steppe.store.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    raise ValueError(f"unsupported database {url!r} (this build has sqlite:///PATH and"
+                     " postgresql://USER@HOST:PORT/DB)")
 
 
 class Steppe:
@@ -57,6 +64,8 @@ class Steppe:
         self.hub = Hub(self.services)
         self.registry = methods.build(self.services, self.hub)
         self.api = Api(self.services, self.registry, self.hub)
+        self.botapi = BotApi(self.services)
+        self.file_routes = FileRoutes(self.services)  # upload parts and downloads
         self._openapi = msgspec.json.encode(openapi(self.registry))
         self._docs = docs_page(self.registry).encode()
         self._tasks: list[asyncio.Task[None]] = []
@@ -64,13 +73,24 @@ class Steppe:
     async def startup(self) -> None:
         await self.core.store.open()
         await self.core.bus.start()
+        await self.botapi.start()
         self._tasks.append(asyncio.get_running_loop().create_task(self._housekeeping()))
+        self._tasks.append(asyncio.get_running_loop().create_task(
+            self.services.files.run_collector()))
+        await self.services.channels.start()  # scheduled messages that fell due meanwhile
+        self._tasks += [asyncio.get_running_loop().create_task(job)
+                        for job in self.services.channels.background()]
 
     async def shutdown(self) -> None:
         for task in self._tasks:
             task.cancel()
+        await self.botapi.stop()
         with contextlib.suppress(Exception):
             await self.services.auth.flush_activity()
+        with contextlib.suppress(Exception):
+            await self.services.stats.flush()
+        with contextlib.suppress(Exception):
+            await self.services.channels.stop()
         await self.core.bus.close()
         await self.core.store.close()
 
@@ -79,6 +99,7 @@ class Steppe:
             await asyncio.sleep(5)
             try:
                 await self.services.auth.flush_activity()
+                await self.services.stats.flush()
                 await self.core.store.purge_logins(self.core.clock.now() - 86400)
             except Exception:
                 log.exception("housekeeping failed")
@@ -86,8 +107,12 @@ class Steppe:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
         path: str = scope.get("path", "/")
+        if kind == "http" and path.startswith(FileRoutes.PREFIXES):
+            return await self.file_routes(scope, receive, send, path)
         if kind == "http" and path.startswith("/api/"):
             await self.api.http(scope, receive, send, path[5:])
+        elif kind == "http" and path.startswith(("/bot", "/file/bot")):
+            await self.botapi(scope, receive, send)
         elif kind == "websocket":
             if path == "/api/ws":
                 await self.api.websocket(scope, receive, send)

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 
+from steppe import cli_bots, cli_stats
 from steppe.services.core import Settings
 
 
@@ -20,6 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from steppe.api.wsproto import SteppeWebSocketProtocol
     from steppe.app import Steppe
 
     logging.basicConfig(level=args.log_level.upper(),
@@ -29,10 +31,12 @@ def serve(args: argparse.Namespace) -> None:
     url = f"http://{args.host}:{args.port}/"
     print(f"Steppe is serving {url}  (data: {os.path.abspath(args.data)}; "
           "login codes appear in this log)", flush=True)
+    # uvicorn logs every WebSocket opened and closed at "info": keep that for --log-level debug.
+    server_log = "warning" if args.log_level == "info" else args.log_level
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
-                ws="websockets-sansio", ws_max_size=settings.max_body, ws_ping_interval=30,
-                ws_ping_timeout=60, lifespan="on", access_log=False, log_level=args.log_level,
-                backlog=4096)
+                ws=SteppeWebSocketProtocol, ws_per_message_deflate=False,
+                ws_max_size=settings.max_body, ws_ping_interval=30, ws_ping_timeout=60,
+                lifespan="on", access_log=False, log_level=server_log, backlog=16384)
 
 
 async def _with_app(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
@@ -84,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     p_code = admin.add_parser("login-code", help="issue a login code for a phone number")
     p_code.add_argument("phone")
     p_code.set_defaults(func=admin_login_code)
+    cli_stats.add_commands(admin)
+    cli_bots.add_commands(admin)
 
     args = parser.parse_args(argv)
     args.func(args)

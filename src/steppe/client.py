@@ -110,6 +110,7 @@ class Device:
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._syncing: asyncio.Task[None] | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
         self._resync = False
         self.connected = asyncio.Event()
         self.closed_by_user = False
@@ -118,9 +119,10 @@ class Device:
     # ---- connection --------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        self._ws = await websockets.connect(self.url, open_timeout=self.open_timeout,
-                                            max_size=None, ping_interval=None)
-        self._reader = asyncio.get_running_loop().create_task(self._read())
+        ws = await websockets.connect(self.url, open_timeout=self.open_timeout, max_size=None,
+                                      ping_interval=None)
+        self._ws = ws
+        self._reader = asyncio.get_running_loop().create_task(self._read(ws))
         self.user = await self.call("connection.authorize", token=self.token)
         if self.seq is None:
             state = await self.call("updates.getState")
@@ -134,8 +136,8 @@ class Device:
         self.closed_by_user = True
         if self._ws is not None:
             await self._ws.close()
-        for task in (self._reader, self._syncing):
-            if task is not None:
+        for task in (self._reader, self._syncing, self._reconnecting):
+            if task is not None and task is not asyncio.current_task():
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
@@ -145,8 +147,7 @@ class Device:
         if self._ws is not None:
             self._ws.transport.abort()
 
-    async def _read(self) -> None:
-        ws = self._ws
+    async def _read(self, ws: Any) -> None:
         try:
             async for raw in ws:
                 frame = _dec.decode(raw)
@@ -162,17 +163,21 @@ class Device:
         except (websockets.ConnectionClosed, OSError):
             pass
         finally:
-            self._lost()
+            self._lost(ws)
 
-    def _lost(self) -> None:
+    def _lost(self, ws: Any) -> None:
+        if ws is not self._ws:
+            return  # a socket already replaced by a newer one
         self.connected.clear()
         self.disconnects += 1
         for fut in self._waiting.values():
             if not fut.done():
                 fut.set_exception(ConnectionError("connection lost"))
         self._waiting.clear()
-        if self.reconnect and not self.closed_by_user:
-            asyncio.get_running_loop().create_task(self._reconnect())
+        # One reconnect loop at a time: a socket lost while reconnecting is its loop's to retry.
+        busy = self._reconnecting is not None and not self._reconnecting.done()
+        if self.reconnect and not self.closed_by_user and not busy:
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
         delay = 0.05
@@ -180,7 +185,12 @@ class Device:
             try:
                 await self.connect()
                 return
-            except (TimeoutError, OSError, websockets.InvalidHandshake, ConnectionError, ApiError):
+            except (TimeoutError, OSError, websockets.InvalidHandshake, ConnectionError,
+                    ApiError) as exc:
+                if self._ws is not None:
+                    await self._ws.close()  # a socket refused half-way is not left open
+                if isinstance(exc, ApiError) and exc.code == 401:
+                    return  # the authorization was ended: retrying cannot help
                 await asyncio.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 5.0)
 
@@ -190,7 +200,11 @@ class Device:
         call_id = next(self._ids)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[call_id] = fut
-        await self._ws.send(_enc.encode({"id": call_id, "method": method, "params": params}))
+        try:
+            await self._ws.send(_enc.encode({"id": call_id, "method": method, "params": params}))
+        except websockets.ConnectionClosed as exc:
+            self._waiting.pop(call_id, None)
+            raise ConnectionError("connection lost") from exc
         return await fut
 
     # ---- the update sequence -----------------------------------------------------------------
@@ -225,7 +239,13 @@ class Device:
         if self._syncing is not None and not self._syncing.done():
             self._resync = True
             return
-        self._syncing = asyncio.get_running_loop().create_task(self.catch_up())
+        self._syncing = asyncio.get_running_loop().create_task(self._catch_up_live())
+
+    async def _catch_up_live(self) -> None:
+        try:
+            await self.catch_up()
+        except ConnectionError:
+            pass  # the socket went away; the next connect catches up
 
     async def catch_up(self) -> None:
         """Ask for the difference until nothing is missing."""

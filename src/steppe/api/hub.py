@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from steppe.api.registry import Call
+from steppe.api.wsproto import text_frame
 from steppe.domain.models import Authorization
 from steppe.services.auth import SignedIn
 from steppe.services.container import Services
@@ -27,20 +28,45 @@ CLOSE_TOO_SLOW = 4000
 CLOSE_UNAUTHORIZED = 4001
 
 
-class Connection:
-    __slots__ = ("call", "chats", "closed", "limit", "queue", "send", "sent", "writer")
+class Outgoing:
+    """One message for the wire, encoded once however many connections send it: `frame` is the
+    whole WebSocket frame for the fast path, `text` the payload for a plain ASGI send."""
 
-    def __init__(self, send: Send, call: Call, limit: int):
+    __slots__ = ("_frame", "_text", "payload")
+
+    def __init__(self, payload: bytes):
+        self.payload = payload
+        self._frame: bytes | None = None
+        self._text: str | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(self.payload)
+        return self._frame
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.payload.decode()
+        return self._text
+
+
+class Connection:
+    __slots__ = ("call", "chats", "closed", "fast", "limit", "queue", "send", "sent", "writer")
+
+    def __init__(self, send: Send, call: Call, limit: int, *, fast: bool = False):
         self.send = send
         self.call = call
-        self.queue: deque[str] = deque()
+        self.queue: deque[Outgoing] = deque()
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
         self.chats: set[int] = set()
         self.limit = limit
         self.sent = 0
+        self.fast = fast
 
-    def push(self, frame: str) -> None:
+    def push(self, frame: Outgoing) -> None:
         if self.closed:
             return
         if len(self.queue) >= self.limit:
@@ -52,22 +78,31 @@ class Connection:
 
     async def _drain(self) -> None:
         try:
-            while self.queue and not self.closed:
-                await self.send({"type": "websocket.send", "text": self.queue.popleft()})
-                self.sent += 1
+            while self.queue:
+                if self.fast:  # everything queued, in one write
+                    batch = [self.queue.popleft().frame for _ in range(len(self.queue))]
+                    await self.send({"type": "steppe.frames", "bytes": b"".join(batch)})
+                    self.sent += len(batch)
+                else:
+                    await self.send({"type": "websocket.send", "text": self.queue.popleft().text})
+                    self.sent += 1
         except Exception:  # noqa: BLE001 - the peer went away; the reader will notice
             self.closed = True
         finally:
             self.writer = None
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Stop taking frames and close; with `flush`, what is queued goes out first."""
         if self.closed:
             return
         self.closed = True
-        self.queue.clear()
+        if not flush:
+            self.queue.clear()
 
         async def closing() -> None:
             try:
+                if self.writer is not None:
+                    await self.writer
                 await self.send({"type": "websocket.close", "code": code, "reason": reason})
             except Exception:  # noqa: BLE001 - already gone
                 pass
@@ -75,8 +110,8 @@ class Connection:
         asyncio.get_running_loop().create_task(closing())
 
 
-def _frame(data: bytes) -> str:
-    return '{"update":' + data.decode() + "}"
+def _frame(data: bytes) -> Outgoing:
+    return Outgoing(b'{"update":' + data + b"}")
 
 
 class Hub:
@@ -107,8 +142,12 @@ class Hub:
                 self._discard(self.by_chat, key, conn)
         elif kind == "r":
             self.services.auth.forget({key})
+            loop = asyncio.get_running_loop()
             for conn in list(self.by_auth.get(key, ())):
-                conn.close(CLOSE_UNAUTHORIZED, "AUTH_KEY_UNREGISTERED")
+                # After this turn of the loop, so the answer to a logOut on this very
+                # connection is queued before the close.
+                loop.call_soon(lambda c=conn: c.close(CLOSE_UNAUTHORIZED, "AUTH_KEY_UNREGISTERED",
+                                                      flush=True))
 
     @staticmethod
     def _fan(conns: set[Connection] | None, data: bytes) -> None:

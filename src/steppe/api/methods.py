@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from steppe.api import bot_methods, channel_methods, file_methods, search_methods
 from steppe.api.hub import Hub
 from steppe.api.registry import Call, Empty, Registry
 from steppe.domain import limits
@@ -453,4 +454,8 @@ def build(s: Services, hub: Hub) -> Registry:
         """Limits a client should know."""
         return {name.lower(): value for name, value in vars(limits).items() if name.isupper()}
 
+    search_methods.register(r, s, hub)
+    file_methods.register(r, s, hub)
+    channel_methods.register(r, s, hub)
+    bot_methods.register(r, s, hub)
     return r

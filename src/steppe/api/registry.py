@@ -45,10 +45,10 @@ class Method:
 
     def decode(self, body: bytes) -> Any:
         try:
-            return self.decoder.decode(body or b"{}")
+            return _check_ints(self.decoder.decode(body or b"{}"))
         except msgspec.ValidationError as exc:
             raise bad_request("INPUT_INVALID", str(exc)) from exc
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:  # deep nesting is refused too
             raise bad_request("JSON_INVALID", str(exc)) from exc
 
     def convert(self, params: Any) -> Any:
@@ -57,9 +57,28 @@ class Method:
         if not isinstance(params, dict):
             raise bad_request("INPUT_INVALID", "params must be an object")
         try:
-            return msgspec.convert(params, self.params)
+            return _check_ints(msgspec.convert(params, self.params))
         except msgspec.ValidationError as exc:
             raise bad_request("INPUT_INVALID", str(exc)) from exc
+
+
+def _check_ints(value: Any) -> Any:
+    """Every integer a method takes fits 64 bits (ids, dates, counters); JSON allows any size,
+    so a larger one is refused here rather than failing deep in the store."""
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise bad_request("INPUT_INVALID", "integer out of the 64-bit range")
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            _check_ints(getattr(value, name))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_ints(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_ints(key)
+            _check_ints(item)
+    return value
 
 
 class Registry:

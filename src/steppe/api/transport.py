@@ -12,8 +12,9 @@ from typing import Any
 
 import msgspec
 
-from steppe.api.hub import Connection, Hub
+from steppe.api.hub import Connection, Hub, Outgoing
 from steppe.api.registry import Call, Method, Registry
+from steppe.api.wsproto import EXTENSION
 from steppe.domain.errors import RpcError, bad_request, unauthorized
 from steppe.domain.ratelimit import RateLimiter
 from steppe.services.container import Services
@@ -126,7 +127,8 @@ class Api:
         await send({"type": "websocket.accept"})
         call = Call(ip=(scope.get("client") or ("", 0))[0],
                     device=headers.get(b"user-agent", b"").decode("latin-1")[:128])
-        conn = Connection(send, call, self.send_queue)
+        fast = EXTENSION in (scope.get("extensions") or {})
+        conn = Connection(send, call, self.send_queue, fast=fast)
         call.connection = conn
         tasks: set[asyncio.Task[None]] = set()
         try:
@@ -153,13 +155,15 @@ class Api:
                 frame = _frame.decode(text)
             except msgspec.ValidationError as exc:
                 raise bad_request("INPUT_INVALID", str(exc)) from exc
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, RecursionError) as exc:  # deep nesting is refused too
                 raise bad_request("JSON_INVALID", str(exc)) from exc
             frame_id = frame.id
             method = self.registry.get(frame.method)
             params = method.decode(bytes(frame.params))
             if conn.call.auth_id and not await self._still_valid(conn):
                 raise unauthorized("AUTH_KEY_UNREGISTERED")
+            if conn.call.user_id:  # a frame is a request too, past the token's resolve
+                self.services.stats.note_active(conn.call.user_id, self.services.core.clock.now())
             result = await self.dispatch(method, conn.call, params)
             out = b'{"id":' + _enc.encode(frame_id) + b',"result":' + _enc.encode(result) + b"}"
         except RpcError as err:
@@ -169,7 +173,7 @@ class Api:
         except Exception:
             log.exception("websocket frame failed")
             out = _enc.encode({"id": frame_id, "error": _INTERNAL.as_dict()})
-        conn.push(out.decode())
+        conn.push(Outgoing(out))
 
     async def _still_valid(self, conn: Connection) -> bool:
         return not conn.closed

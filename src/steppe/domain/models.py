@@ -5,6 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from steppe.domain.entities import Entity
+from steppe.domain.markup import Contact, Dice, Location, Poll, ReplyMarkup, Venue
+from steppe.domain.media import Media, Photo
 
 
 class User(msgspec.Struct, omit_defaults=True):
@@ -44,6 +46,12 @@ class Action(msgspec.Struct, omit_defaults=True):
     type: str  # chat_create | chat_add_user | chat_delete_user | chat_edit_title
     title: str | None = None
     user_ids: list[int] = []
+    photo: Photo | None = None  # chat_edit_photo (chat_delete_photo carries none)
+    # Supergroups and channels (issue 5): chat_migrate_to / channel_migrate_from name the other
+    # chat; topic_create / topic_edit carry the topic's state.
+    chat_id: int | None = None
+    closed: bool | None = None
+    icon_color: int | None = None
 
 
 class Message(msgspec.Struct, omit_defaults=True):
@@ -58,6 +66,42 @@ class Message(msgspec.Struct, omit_defaults=True):
     edit_date: int | None = None
     pinned: bool = False
     action: Action | None = None
+    # Bots (issue 7): keyboards, the bot a message was sent via, and the kinds bots send.
+    reply_markup: ReplyMarkup | None = None
+    via_bot_id: int | None = None
+    location: Location | None = None
+    venue: Venue | None = None
+    contact: Contact | None = None
+    dice: Dice | None = None
+    poll: Poll | None = None
+    # Files and media (issue 6): set only by the media service, never from a client's draft.
+    media: Media | None = None
+    grouped_id: int | None = None  # an album: messages sent together share it
+    # Supergroups and channels (issue 5). `thread_id`: the forum topic, or the root of the reply
+    # thread (comments); counters are kept by the server, never taken from a client.
+    silent: bool = False
+    schedule_date: int | None = None  # set only while the message waits to be sent
+    from_scheduled: bool = False
+    thread_id: int | None = None
+    post_author: str | None = None  # a channel post's signature
+    views: int | None = None
+    forwards: int | None = None
+    replies: Replies | None = None
+    reactions: list[ReactionCount] = []
+
+
+class Replies(msgspec.Struct, omit_defaults=True):
+    """A message's thread: how many replies, the last one, and for a channel post the
+    discussion group the comments live in."""
+
+    count: int = 0
+    max_id: int | None = None
+    chat_id: int | None = None
+
+
+class ReactionCount(msgspec.Struct):
+    reaction: str
+    count: int
 
 
 class Draft(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -68,11 +112,14 @@ class Draft(msgspec.Struct, omit_defaults=True, kw_only=True):
     entities: list[Entity] = []
     reply_to: int | None = None
     random_id: int | None = None
+    silent: bool = False  # issue 5: no notification
+    schedule_date: int | None = None  # issue 5: send later
+    thread_id: int | None = None  # issue 5: the forum topic
 
 
 class Chat(msgspec.Struct, omit_defaults=True):
     id: int
-    kind: str  # private | group
+    kind: str  # private | group | supergroup | channel
     title: str = ""
     creator_id: int = 0
     pts: int = 0

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import msgspec
 
-from steppe.domain.models import Authorization, Chat, Message, User
+from steppe.domain.channels import ChatInfo, ForumTopic, Participant
+from steppe.domain.markup import Poll
+from steppe.domain.models import Authorization, Chat, Message, ReactionCount, User
 
 
 class ChatEvent(msgspec.Struct, tag_field="type", omit_defaults=True):
@@ -52,6 +54,7 @@ class JoinChat(UserEvent, tag="join_chat"):
 
 class LeaveChat(UserEvent, tag="leave_chat"):
     chat_id: int
+    migrated_to: int | None = None  # a basic group upgraded to this supergroup
 
 
 class DeleteForMe(UserEvent, tag="delete_for_me"):
@@ -93,7 +96,70 @@ class UserStatus(msgspec.Struct, tag_field="type", tag="user_status"):
     last_seen: int
 
 
-AnyChatEvent = NewMessage | EditMessage | DeleteMessages | PinMessage | ReadHistory
+# ---- supergroups and channels (issue 5) ------------------------------------------------------
+
+class MessageReactions(ChatEvent, tag="message_reactions"):
+    """The counts on a message after `user_id` set their reactions to `chosen`."""
+
+    id: int
+    reactions: list[ReactionCount]
+    user_id: int
+    chosen: list[str] = []
+
+
+class MessagePoll(ChatEvent, tag="message_poll"):
+    """A poll's live results (and, once closed, its correct answer)."""
+
+    id: int
+    poll: Poll
+
+
+class ChatInfoChanged(ChatEvent, tag="chat_info"):
+    """A supergroup's or channel's settings (or any chat's reactions) after a change."""
+
+    info: ChatInfo
+    title: str = ""
+
+
+class ForumTopicChanged(ChatEvent, tag="forum_topic"):
+    topic: ForumTopic
+
+
+class ReadChannelInbox(UserEvent, tag="read_channel_inbox"):
+    """The user read a supergroup or channel up to `max_id` (an account event, not a chat one:
+    a channel's readers would flood its log)."""
+
+    chat_id: int
+    max_id: int
+
+
+class ChatRights(UserEvent, tag="chat_rights"):
+    """The user's own standing in a supergroup or channel changed (promoted, restricted ...)."""
+
+    chat_id: int
+    participant: Participant
+
+
+class NewScheduled(UserEvent, tag="new_scheduled"):
+    message: Message
+
+
+class DeleteScheduled(UserEvent, tag="delete_scheduled"):
+    chat_id: int
+    ids: list[int]
+    sent: bool = False
+
+
+class ReadChannelOutbox(msgspec.Struct, tag_field="type", tag="read_channel_outbox"):
+    """Ephemeral: someone read a supergroup up to `max_id` (members update their outbox)."""
+
+    chat_id: int
+    user_id: int
+    max_id: int
+
+
+AnyChatEvent = (NewMessage | EditMessage | DeleteMessages | PinMessage | ReadHistory
+                | MessageReactions | MessagePoll | ChatInfoChanged | ForumTopicChanged)
 AnyUserEvent = (
     JoinChat
     | LeaveChat
@@ -103,6 +169,10 @@ AnyUserEvent = (
     | ContactsChanged
     | PasswordChanged
     | DialogPinned
+    | ReadChannelInbox
+    | ChatRights
+    | NewScheduled
+    | DeleteScheduled
 )
 
 _encoder = msgspec.json.Encoder()

@@ -63,6 +63,25 @@ def message_text(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
     return text, validate_entities(text, entities)
 
 
+def caption(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
+    """A media message's text: up to 1024 characters, and it may be empty."""
+    if not text.strip():
+        if entities:
+            raise bad_request("ENTITY_BOUNDS_INVALID", "an empty caption has no entities")
+        return "", []
+    if utf16_len(text) > limits.CAPTION_MAX_CHARS:
+        raise bad_request("MEDIA_CAPTION_TOO_LONG")
+    if _CONTROL.search(text.replace("\t", "")):
+        raise bad_request("MESSAGE_INVALID", "control characters")
+    return text, validate_entities(text, entities)
+
+
+def message_body(text: str, entities: list[Entity], *, has_media: bool
+                 ) -> tuple[str, list[Entity]]:
+    """A message's text, or a media message's caption."""
+    return caption(text, entities) if has_media else message_text(text, entities)
+
+
 def password(value: str) -> str:
     if not value or len(value) > limits.PASSWORD_MAX:
         raise bad_request("PASSWORD_INVALID")

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 import msgspec
 from argon2 import PasswordHasher
@@ -43,6 +44,8 @@ class AuthService:
         self._send_limit = RateLimiter(rate=1 / 30, burst=3)
         self._tokens: dict[str, Authorization] = {}
         self._seen: dict[int, int] = {}
+        # (user_id, now) on every authorized request; must only touch memory (stats wires it).
+        self.on_active: Callable[[int, int], None] | None = None
 
     # ---- codes -------------------------------------------------------------------------------
 
@@ -198,7 +201,10 @@ class AuthService:
             if len(self._tokens) > 100_000:
                 self._tokens.clear()
             self._tokens[key] = auth
-        self._seen[auth.id] = self.core.clock.now()
+        now = self.core.clock.now()
+        self._seen[auth.id] = now
+        if self.on_active is not None:
+            self.on_active(auth.user_id, now)
         return auth
 
     def forget(self, auth_ids: set[int]) -> None:

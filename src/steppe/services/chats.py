@@ -55,7 +55,9 @@ class ChatService:
     async def get_chat(self, actor: int, peer: Peer) -> dict[str, object]:
         chat, _ = await self.access(actor, peer, create=True)
         dialog = await self.core.chats.dialog(actor, chat.id)
-        members = await self.core.chats.members(chat.id)
+        # A supergroup's or channel's members are paged: channels.getParticipants.
+        big = chat.kind in ("supergroup", "channel")
+        members = [] if big else await self.core.chats.members(chat.id)
         users = await self.users.view(actor, [m.user_id for m in members])
         return {"dialog": dialog, "members": members, "users": users}
 

@@ -42,6 +42,8 @@ class Settings:
     rate_burst: int = 300
     send_queue: int = 1024
     code_sender: str = "log"
+    max_file_size: int = 2 << 30  # bytes per uploaded file (issue 6)
+    file_gc_interval: int = 600  # seconds between collections of uploads and blobs
 
 
 TOPIC = {"chat": "c", "user": "u", "join": "j", "leave": "l"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import msgspec
 
 from steppe.domain import access, limits, validate
 from steppe.domain.entities import Entity
 from steppe.domain.errors import bad_request
-from steppe.domain.models import Draft, Forward, Message
+from steppe.domain.models import Chat, Draft, Forward, Member, Message
 from steppe.domain.updates import Typing, encode
 from steppe.services.chats import ChatService, Peer
 from steppe.services.core import Core
@@ -23,10 +25,37 @@ def _check_ids(ids: list[int], most: int) -> list[int]:
     return ids
 
 
+class Extension(Protocol):
+    """Supergroups and channels (services/channel_messages.py): their own rules for sending,
+    editing, deleting, pinning and reading, and what a message of any chat may carry besides
+    its text (a schedule date, a thread, a poll). Wired by services/container.py."""
+
+    def owns(self, chat: Chat) -> bool: ...
+    async def store(self, actor: int, chat: Chat, member: Member, template: Message,
+                    random_id: int | None) -> Message: ...
+    async def edit(self, actor: int, chat: Chat, msg: Message, text: str,
+                   entities: list[Entity]) -> Message: ...
+    async def delete(self, actor: int, chat: Chat, found: list[Message]) -> list[int]: ...
+    async def pin(self, actor: int, chat: Chat, msg: Message, pinned: bool) -> None: ...
+    async def read(self, actor: int, chat: Chat, max_id: int) -> int: ...
+
+
 class MessageService:
     def __init__(self, core: Core, chats: ChatService):
         self.core = core
         self.chats = chats
+        self.ext: Extension | None = None
+
+    def _extended(self, chat: Chat) -> bool:
+        return self.ext is not None and self.ext.owns(chat)
+
+    async def _store(self, actor: int, chat: Chat, member: Member, template: Message,
+                     random_id: int | None) -> Message:
+        if self.ext is not None:
+            return await self.ext.store(actor, chat, member, template, random_id)
+        msg, out = await self.core.messages.send(template, random_id)
+        self.core.publish(out)
+        return msg
 
     async def send(self, actor: int, peer: Peer, draft: Draft) -> Message:
         """Check and store a new message; a retried `random_id` returns the stored one."""
@@ -35,8 +64,10 @@ class MessageService:
             if done is not None:
                 return done
         text, entities = validate.message_text(draft.text, draft.entities)
-        chat, member = await self.chats.access(actor, peer, create=True)
-        access.check_send(chat, member)
+        # A reply needs a chat that exists already: a refused send must not start a chat.
+        chat, member = await self.chats.access(actor, peer, create=draft.reply_to is None)
+        if not self._extended(chat):
+            access.check_send(chat, member)
         reply_to = draft.reply_to
         if reply_to is not None and not await self.core.chats.get_messages(chat.id, [reply_to]):
             raise bad_request("REPLY_MESSAGE_INVALID")
@@ -45,9 +76,7 @@ class MessageService:
         fields.update(text=text, entities=entities)
         template = Message(chat_id=chat.id, id=0, sender_id=actor, date=self.core.clock.now(),
                            **fields)
-        msg, out = await self.core.messages.send(template, draft.random_id)
-        self.core.publish(out)
-        return msg
+        return await self._store(actor, chat, member, template, draft.random_id)
 
     async def forward(self, actor: int, from_peer: Peer, ids: list[int], to_peer: Peer,
                       random_ids: list[int] | None) -> list[Message]:
@@ -55,16 +84,17 @@ class MessageService:
         if random_ids is not None and len(random_ids) != len(ids):
             raise bad_request("RANDOM_ID_INVALID", "one random_id per message")
         source, _ = await self.chats.access(actor, from_peer)
-        target, member = await self.chats.access(actor, to_peer, create=True)
-        access.check_send(target, member)
-        originals = await self.core.chats.get_messages(source.id, ids)
+        originals = await self.core.chats.get_messages(source.id, ids, viewer=actor)
         if len(originals) != len(ids):
             raise bad_request("MESSAGE_ID_INVALID")
+        if any(orig.action is not None for orig in originals):
+            raise bad_request("MESSAGE_ID_INVALID", "service messages cannot be forwarded")
+        target, member = await self.chats.access(actor, to_peer, create=True)
+        if not self._extended(target):
+            access.check_send(target, member)
         sent = []
         now = self.core.clock.now()
         for i, orig in enumerate(originals):
-            if orig.action is not None:
-                raise bad_request("MESSAGE_ID_INVALID", "service messages cannot be forwarded")
             origin = orig.fwd_from or Forward(
                 from_user_id=orig.sender_id, date=orig.date,
                 from_chat_id=source.id if source.kind != "private" else None,
@@ -73,9 +103,7 @@ class MessageService:
             copy = msgspec.structs.replace(orig, chat_id=target.id, id=0, sender_id=actor, date=now,
                                            reply_to=None, fwd_from=origin, edit_date=None,
                                            pinned=False)
-            msg, out = await self.core.messages.send(copy, rid)
-            self.core.publish(out)
-            sent.append(msg)
+            sent.append(await self._store(actor, target, member, copy, rid))
         return sent
 
     async def _own_message(self, actor: int, peer: Peer, msg_id: int):  # type: ignore[no-untyped-def]
@@ -88,8 +116,10 @@ class MessageService:
     async def edit(self, actor: int, peer: Peer, msg_id: int, text: str, entities: list[Entity]
                    ) -> Message:
         chat, member, msg = await self._own_message(actor, peer, msg_id)
+        if self.ext is not None and self._extended(chat):
+            return await self.ext.edit(actor, chat, msg, text, entities)
         access.check_edit(chat, member, msg, self.core.clock.now())
-        text, entities = validate.message_text(text, entities)
+        text, entities = validate.message_body(text, entities, has_media=msg.media is not None)
         if text == msg.text and entities == msg.entities:
             raise bad_request("MESSAGE_NOT_MODIFIED")
         edited, out = await self.core.messages.edit(chat.id, msg_id, text, entities,
@@ -101,6 +131,8 @@ class MessageService:
         ids = _check_ids(ids, limits.DELETE_MAX)
         chat, member = await self.chats.access(actor, peer)
         found = await self.core.chats.get_messages(chat.id, ids)
+        if self.ext is not None and self._extended(chat):
+            return await self.ext.delete(actor, chat, found)
         now = self.core.clock.now()
         if not revoke:
             out = await self.core.messages.delete_for_me(actor, chat.id, [m.id for m in found], now)
@@ -114,6 +146,8 @@ class MessageService:
 
     async def pin(self, actor: int, peer: Peer, msg_id: int, pinned: bool) -> None:
         chat, member, msg = await self._own_message(actor, peer, msg_id)
+        if self.ext is not None and self._extended(chat):
+            return await self.ext.pin(actor, chat, msg, pinned)
         access.check_pin(chat, member)
         if msg.action is not None:
             raise bad_request("MESSAGE_ID_INVALID")
@@ -124,6 +158,8 @@ class MessageService:
         chat, _ = await self.chats.access(actor, peer)
         if max_id < 0 or max_id >= 2**53:
             raise bad_request("MESSAGE_ID_INVALID")
+        if self.ext is not None and self._extended(chat):
+            return await self.ext.read(actor, chat, max_id)
         upto = min(max_id or chat.top_msg_id, chat.top_msg_id)
         self.core.publish(await self.core.messages.read(chat.id, actor, upto,
                                                         self.core.clock.now()))
@@ -139,7 +175,8 @@ class MessageService:
 
     async def get(self, actor: int, peer: Peer, ids: list[int]) -> list[Message]:
         chat, _ = await self.chats.access(actor, peer)
-        return await self.core.chats.get_messages(chat.id, _check_ids(ids, limits.HISTORY_PAGE_MAX))
+        return await self.core.chats.get_messages(chat.id, _check_ids(ids, limits.HISTORY_PAGE_MAX),
+                                                  viewer=actor)
 
     async def typing(self, actor: int, peer: Peer, action: str) -> None:
         if action not in TYPING_ACTIONS:

@@ -77,7 +77,8 @@ class UserService:
         prefix = query.strip().lstrip("@").lower()
         if not prefix:
             raise bad_request("SEARCH_QUERY_EMPTY")
-        found = await self.core.store.search_users(prefix, min(limit, limits.USER_SEARCH_MAX))
+        limit = max(1, min(limit, limits.USER_SEARCH_MAX))  # SQL's LIMIT -1 means no limit
+        found = await self.core.store.search_users(prefix, limit)
         return await self.view(viewer, [u.id for u in found])
 
     # ---- contacts ----------------------------------------------------------------------------

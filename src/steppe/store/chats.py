@@ -9,6 +9,7 @@ from steppe.domain.errors import bad_request
 from steppe.domain.models import Action, Chat, Dialog, Member, Message
 from steppe.store import rows
 from steppe.store.db import Database, Db, IntegrityError
+from steppe.store.files import link_message_files
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
 
@@ -41,6 +42,7 @@ async def _insert_message(db: Db, msg: Message, random_id: int | None) -> None:
         msg.chat_id, msg.id, msg.sender_id, msg.date, msg.text, rows.json_text(msg.entities),
         msg.reply_to, rows.json_text(msg.fwd_from), rows.json_text(msg.action), random_id,
         rows.message_extra(msg))
+    await link_message_files(db, msg)  # the files a media message shows (issue 6)
 
 
 async def _append(db: Db, template: Message, random_id: int | None = None
@@ -126,11 +128,17 @@ class ChatStore:
 
         return await self.database.read(op)
 
-    async def get_messages(self, chat_id: int, ids: list[int]) -> list[Message]:
+    async def get_messages(self, chat_id: int, ids: list[int], viewer: int = 0) -> list[Message]:
+        """Live messages by id; with a `viewer`, without those they deleted for themselves."""
+
         async def op(db: Db) -> list[Message]:
             out = []
             for msg_id in ids:
                 msg = await _message(db, chat_id, msg_id)
+                if msg and viewer and await db.fetchval(
+                        "SELECT 1 FROM hidden_messages WHERE user_id = $1 AND chat_id = $2"
+                        " AND msg_id = $3", viewer, chat_id, msg_id):
+                    continue
                 if msg:
                     out.append(msg)
             return out
@@ -159,14 +167,15 @@ class ChatStore:
     async def dialogs(self, user_id: int, offset_date: int, offset_chat: int, limit: int,
                       *, pinned_only: bool = False) -> list[Dialog]:
         cols = ", ".join("c." + c.strip() for c in CHAT_COLUMNS.split(","))
-        where = "m.pinned > 0" if pinned_only else "m.pinned = 0 AND (c.last_date, c.id) < ($2, $3)"
+        where = "m.pinned > 0" if pinned_only else "m.pinned = 0 AND (c.last_date, c.id) < ($3, $4)"
+        page = () if pinned_only else (offset_date, offset_chat)  # every $n must be used (PostgreSQL)
         order = "m.pinned DESC" if pinned_only else "c.last_date DESC, c.id DESC"
 
         async def op(db: Db) -> list[Dialog]:
             found = await db.fetch(
                 f"SELECT {cols}, m.read_inbox_max_id, m.pinned FROM members m"
                 f" JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1 AND {where}"
-                f" ORDER BY {order} LIMIT $4", user_id, offset_date, offset_chat, limit)
+                f" ORDER BY {order} LIMIT $2", user_id, limit, *page)
             return [await self._dialog(db, user_id, r) for r in found]
 
         return await self.database.read(op)
@@ -238,8 +247,13 @@ class ChatStore:
                 return chat, []
             row = await db.fetchrow(
                 "INSERT INTO chats (kind, creator_id, user_a, user_b, last_date, member_count,"
-                f" created) VALUES ('private', $1, $2, $3, $4, $5, $4) RETURNING {CHAT_COLUMNS}",
+                " created) VALUES ('private', $1, $2, $3, $4, $5, $4)"
+                f" ON CONFLICT (user_a, user_b) DO NOTHING RETURNING {CHAT_COLUMNS}",
                 a, lo, hi, now, 1 if lo == hi else 2)
+            if row is None:  # another node created it a moment ago
+                row = await db.fetchrow(
+                    f"SELECT {CHAT_COLUMNS} FROM chats WHERE user_a = $1 AND user_b = $2", lo, hi)
+                return rows.chat(row), []
             chat = rows.chat(row)
             out: Out = []
             for user_id in dict.fromkeys((lo, hi)):

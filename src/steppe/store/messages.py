@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from steppe.domain import updates as up
 from steppe.domain.entities import Entity
+from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import rows
 from steppe.store.chats import _append, _message
@@ -40,7 +41,17 @@ class MessageStore:
             msg, ev = await _append(db, template, random_id)
             return msg, [ev]
 
-        return await self.database.write(op)
+        try:
+            return await self.database.write(op)
+        except RpcError as err:
+            if err.type != "RANDOM_ID_DUPLICATE" or random_id is None:
+                raise
+            # The same send committed meanwhile in a concurrent transaction (PostgreSQL: another
+            # connection or node); its transaction has rolled back, so return the stored one.
+            stored = await self.by_random_id(sender_id, random_id)
+            if stored is None:
+                raise
+            return stored, []
 
     async def edit(self, chat_id: int, msg_id: int, text: str, entities: list[Entity], now: int
                    ) -> tuple[Message, Out]:

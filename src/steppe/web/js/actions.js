@@ -1,6 +1,7 @@
 // What the user does, as API calls whose answers are folded into the store.
 
 import { toast } from './dom.js';
+import { CANCELLED, Upload } from './files.js';
 
 const PAGE = 40;
 
@@ -9,6 +10,28 @@ function randomId() {
   const lo = Math.floor(Math.random() * 0x100000000);
   return hi * 0x100000000 + lo + 1;
 }
+
+/** Files on their way into one message (or one album): their uploads and local previews. */
+export class Outgoing {
+  constructor(conn, entries) {
+    this.entries = entries.map((e) => ({ ...e, upload: new Upload(conn, e.file) }));
+  }
+
+  toJSON() { return this.entries.map((e) => [e.kind, e.file.name, e.w, e.h]); }
+
+  label() {
+    if (this.entries.every((e) => e.kind === 'photo')) return this.entries.length > 1 ? 'Album' : 'Photo';
+    return this.entries.length > 1 ? `${this.entries.length} files` : this.entries[0].file.name;
+  }
+
+  cancel() { this.entries.forEach((e) => e.upload.cancel()); }
+
+  release() {
+    setTimeout(() => this.entries.forEach((e) => { if (e.preview) URL.revokeObjectURL(e.preview); }), 15000);
+  }
+}
+
+const ALBUM_MAX = 10;
 
 export class Actions {
   constructor(conn, store, sync) {
@@ -159,6 +182,7 @@ export class Actions {
   }
 
   async deliver(item) {
+    if (item.outgoing) return this.deliverMedia(item);
     const chatId = item.chat_id;
     item.failed = false;
     this.store.emit('pending', chatId);
@@ -183,7 +207,176 @@ export class Actions {
 
   discard(item) {
     this.pending.set(item.chat_id, this.pendingOf(item.chat_id).filter((p) => p !== item));
+    if (item.outgoing) { item.outgoing.cancel(); item.outgoing.release(); }
     this.store.emit('pending', item.chat_id);
+  }
+
+  /** A message the server sent back for something we sent: into the history and the chat list. */
+  landed(chatId, msgs) {
+    if (this.store.chats.has(chatId)) this.store.addMessages(chatId, msgs);
+    const dialog = this.store.dialogs.get(chatId);
+    const msg = msgs[msgs.length - 1];
+    if (dialog && msg && (!dialog.top_message || dialog.top_message.id <= msg.id)) {
+      dialog.top_message = msg;
+      dialog.chat.last_date = Math.max(dialog.chat.last_date || 0, msg.date);
+      this.store.emit('dialogs');
+    }
+  }
+
+  // ---- media ---------------------------------------------------------------------------------
+
+  /**
+   * Send files: `entries` are {file, kind: 'photo' | 'document', preview?, w?, h?}. Photos and
+   * documents go in separate messages; 2–10 of a kind make an album. The caption goes with the
+   * first message. Each message shows at once with its uploads' progress.
+   */
+  async sendMedia(chatId, entries, { text = '', entities = [], replyTo = null, group = true } = {}) {
+    const photos = entries.filter((e) => e.kind === 'photo');
+    const docs = entries.filter((e) => e.kind !== 'photo');
+    const batches = [];
+    for (const list of [photos, docs]) {
+      if (!group) list.forEach((e) => batches.push([e]));
+      else for (let i = 0; i < list.length; i += ALBUM_MAX) batches.push(list.slice(i, i + ALBUM_MAX));
+    }
+    const items = batches.filter((b) => b.length).map((batch, i) => ({
+      random_id: randomId(), random_ids: batch.map(randomId), text: i === 0 ? text : '', entities: i === 0 ? entities : [],
+      reply_to: i === 0 && replyTo ? replyTo : undefined, date: Math.floor(Date.now() / 1000), failed: false,
+      sender_id: this.store.me.id, chat_id: chatId, outgoing: new Outgoing(this.conn, batch),
+    }));
+    this.pending.set(chatId, [...this.pendingOf(chatId), ...items]);
+    this.store.emit('pending', chatId);
+    for (const item of items) await this.deliverMedia(item); // one after another, so they arrive in order
+  }
+
+  async deliverMedia(item) {
+    const chatId = item.chat_id;
+    if (!this.pendingOf(chatId).includes(item)) return;
+    item.failed = false;
+    this.store.emit('pending', chatId);
+    const entries = item.outgoing.entries;
+    try {
+      const files = await limited(entries.map((e) => () => e.upload.run()), 2);
+      if (!this.pendingOf(chatId).includes(item)) return; // cancelled meanwhile
+      const sent = await this.postMedia(item, entries.map((e, k) => ({ type: e.kind, file_id: files[k].file_id })));
+      this.pending.set(chatId, this.pendingOf(chatId).filter((p) => p !== item));
+      item.outgoing.release();
+      this.landed(chatId, sent);
+    } catch (err) {
+      if (err.type === CANCELLED || !this.pendingOf(chatId).includes(item)) return;
+      item.failed = true;
+      toast(describe(err, 'The file was not sent'), 'error');
+    }
+    this.store.emit('pending', chatId);
+  }
+
+  async postMedia(item, media) {
+    const peer = { chat_id: item.chat_id };
+    try {
+      if (media.length === 1) {
+        return [await this.call('messages.sendMedia', { peer, media: media[0], caption: item.text, entities: item.entities,
+          reply_to: item.reply_to, random_id: item.random_id })];
+      }
+      return await this.call('messages.sendMultiMedia', { peer, reply_to: item.reply_to,
+        multi_media: media.map((m, k) => ({ media: m, caption: k === 0 ? item.text : '', entities: k === 0 ? item.entities : [],
+          random_id: item.random_ids[k] })) });
+    } catch (err) {
+      // An image the server cannot take as a photo (too big, odd dimensions) goes as a file.
+      if (!/^PHOTO_/.test(err.type) || !media.some((m) => m.type === 'photo')) throw err;
+      item.outgoing.entries.forEach((e) => { e.kind = 'document'; });
+      item.random_id = randomId();
+      item.random_ids = item.random_ids.map(randomId);
+      return this.postMedia(item, media.map((m) => ({ ...m, type: 'document' })));
+    }
+  }
+
+  cancelMedia(chatId, randomIdOf) {
+    const item = this.pendingOf(chatId).find((p) => p.random_id === randomIdOf);
+    if (item) this.discard(item);
+  }
+
+  /** Upload one image and make it the profile photo (or, with `chatId`, the group's). */
+  async setPhoto(file, chatId = null) {
+    const upload = new Upload(this.conn, file);
+    const done = await upload.run();
+    if (chatId) {
+      await this.call('messages.editChatPhoto', { peer: { chat_id: chatId }, file_id: done.file_id });
+      this.store.photos.refreshChat(chatId);
+      return null;
+    }
+    const photo = await this.call('photos.uploadProfilePhoto', { file_id: done.file_id });
+    this.store.photos.setUser(this.store.me.id, photo);
+    return photo;
+  }
+
+  async removePhoto(chatId = null) {
+    if (chatId) {
+      await this.call('messages.editChatPhoto', { peer: { chat_id: chatId }, file_id: null });
+      this.store.photos.setChat(chatId, null);
+      return;
+    }
+    const photo = this.store.photos.users.get(this.store.me.id);
+    if (!photo) return;
+    await this.call('photos.deletePhotos', { ids: [photo.id] });
+    this.store.photos.refreshUser(this.store.me.id);
+  }
+
+  // ---- bots ----------------------------------------------------------------------------------
+
+  /** A bot's description and commands (bots.getBotInfo), kept for the session. */
+  botInfo(userId) {
+    this.botInfos = this.botInfos || new Map();
+    if (!this.botInfos.has(userId)) {
+      const ask = this.call('bots.getBotInfo', { user_id: userId }).then((got) => got, (err) => {
+        this.botInfos.delete(userId);
+        throw err;
+      });
+      this.botInfos.set(userId, ask);
+    }
+    return this.botInfos.get(userId);
+  }
+
+  /** The command menu of every bot in a chat: [{bot, command, description}]. */
+  async botCommands(chatId) {
+    const s = this.store;
+    const dialog = s.dialogs.get(chatId);
+    if (!dialog) return [];
+    let bots;
+    if (dialog.chat.kind === 'private') bots = [dialog.peer_user_id].filter((id) => s.users.get(id)?.is_bot);
+    else bots = (s.members.get(chatId) || []).map((m) => m.user_id).filter((id) => s.users.get(id)?.is_bot);
+    const lists = await Promise.all(bots.map(async (id) => {
+      try {
+        const params = { user_id: id };
+        if (dialog.chat.kind !== 'private') params.peer = { chat_id: chatId };
+        const commands = await this.call('bots.getBotCommands', params);
+        return commands.map((c) => ({ bot: id, command: c.command, description: c.description }));
+      } catch (err) {
+        return [];
+      }
+    }));
+    return lists.flat();
+  }
+
+  async startBot(chatId, botId, param = '') {
+    const msg = await this.attempt('messages.startBot', { bot_id: botId, start_param: param || '', random_id: randomId() },
+      'The bot was not started');
+    if (msg) this.landed(chatId, [msg]);
+    return msg;
+  }
+
+  /** Press an inline button with callback data: the bot's answer ({message, alert, url}). */
+  pressButton(chatId, msgId, data) {
+    return this.call('messages.getBotCallbackAnswer', { peer: { chat_id: chatId }, msg_id: msgId, data });
+  }
+
+  inlineResults(chatId, botId, query, offset = '') {
+    return this.call('messages.getInlineBotResults', { bot_id: botId, query, offset, peer: { chat_id: chatId } });
+  }
+
+  async sendInlineResult(chatId, queryId, id, replyTo) {
+    const msg = await this.attempt('messages.sendInlineBotResult', { peer: { chat_id: chatId }, query_id: queryId, id,
+      random_id: randomId(), reply_to: replyTo || undefined }, 'Not sent');
+    if (msg) this.landed(chatId, [msg]);
+    return msg;
   }
 
   async edit(chatId, id, text, entities) {
@@ -292,6 +485,20 @@ export class Actions {
   }
 }
 
+/** Run async jobs, at most `n` at once; resolves to their results in order. */
+async function limited(jobs, n) {
+  const out = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      out[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
+  return out;
+}
+
 const MESSAGES = {
   NETWORK_ERROR: 'No connection to the server',
   PEER_ID_INVALID: 'This chat is not available',
@@ -312,6 +519,17 @@ const MESSAGES = {
   PHONE_NUMBER_INVALID: 'Invalid phone number',
   FIRSTNAME_INVALID: 'Enter your name',
   USERS_TOO_MUCH: 'Too many members',
+  FILE_EMPTY: 'The file is empty',
+  FILE_TOO_BIG: 'The file is too big',
+  PHOTO_INVALID: 'This image cannot be sent as a photo',
+  PHOTO_INVALID_DIMENSIONS: 'The image is too large',
+  PHOTO_TOO_BIG: 'The photo is too big',
+  UPLOADS_TOO_MANY: 'Too many uploads at once',
+  STORAGE_FULL: 'The server has no room for this file',
+  BOT_RESPONSE_TIMEOUT: 'The bot did not answer',
+  DATA_INVALID: 'This button no longer works',
+  START_PARAM_INVALID: 'Invalid start parameter',
+  BOT_INLINE_DISABLED: 'This bot has no inline mode',
 };
 
 export function describe(err, what = '') {

@@ -2,6 +2,7 @@
 
 import { Connection, httpCall } from './api.js';
 import { Actions } from './actions.js';
+import { FileUrls, Photos } from './files.js';
 import { h, replace } from './dom.js';
 import { Store } from './store.js';
 import { Sync } from './sync.js';
@@ -60,6 +61,10 @@ function start(token, user) {
   const conn = new Connection(token);
   const sync = new Sync((method, params) => conn.call(method, params), (event) => store.apply(event));
   const actions = new Actions(conn, store, sync);
+  const call = (method, params) => conn.call(method, params);
+  store.urls = new FileUrls(call);
+  store.photos = new Photos(call);
+  store.photos.on('changed', () => store.emit('photos'));
   const ctx = { store, conn, sync, actions };
   window.__steppe = ctx; // for debugging in the console and for the browser tests
   if (user) store.putUsers([{ ...user, is_self: true }]);

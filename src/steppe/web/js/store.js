@@ -28,6 +28,8 @@ export class Store extends Emitter {
     this.password = null;
     this.pendingUsers = new Set();
     this.fetchUsers = null; // set by actions: ids -> Promise<users>
+    this.urls = null; // FileUrls: signed download URLs (files.js)
+    this.photos = null; // Photos: current profile photos, for avatars (files.js)
   }
 
   // ---- users ---------------------------------------------------------------------------------
@@ -196,6 +198,8 @@ Store.prototype.handlers_ = {
     if (msg.action) {
       if (msg.action.type === 'chat_edit_title') dialog.chat.title = msg.action.title;
       if (msg.action.type === 'chat_add_user' || msg.action.type === 'chat_delete_user') this.members.delete(ev.chat_id);
+      if (msg.action.type === 'chat_edit_photo' && this.photos) this.photos.setChat(ev.chat_id, msg.action.photo);
+      if (msg.action.type === 'chat_delete_photo' && this.photos) this.photos.setChat(ev.chat_id, null);
       this.emit('chat-changed', ev.chat_id);
     }
     this.setTyping(ev.chat_id, msg.sender_id, false);

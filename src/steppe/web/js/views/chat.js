@@ -2,11 +2,14 @@
 // older pages as you scroll up, date separators, unread marker, grouping), the composer.
 
 import { h, icon, iconButton, rafThrottle, replace, showMenu, toast } from '../dom.js';
-import { dayKey, lastSeen, plural, separatorDate, snippet } from '../format.js';
-import { avatar } from './common.js';
+import { dayKey, lastSeen, plural, separatorDate } from '../format.js';
+import { avatar, summary } from './common.js';
 import { typingText } from './chatlist.js';
 import { Composer } from './composer.js';
 import { renderMessage } from './messages.js';
+import './media.js';
+import { botPeer } from './bots.js';
+import { dropZones } from './attach.js';
 import { messageMenu, pendingMenu } from './msgmenu.js';
 
 const GROUP_GAP = 600; // seconds between messages that still read as one group
@@ -41,6 +44,7 @@ export class ChatView {
       h('div', { class: 'messages-wrap' }, this.scroller, this.downBtn), this.composer.el);
     this.empty = h('div', { class: 'chat-empty' }, h('span', { class: 'empty-pill', text: 'Select a chat to start messaging' }));
     this.el = h('main', { class: 'chat-column' }, this.empty, this.view);
+    this.el.append(dropZones(ctx, this.el));
     this.render = rafThrottle(() => this.draw());
     this.bottomed = true; // the user's intent, as of the last scroll: follow the newest message
     new ResizeObserver(() => { if (this.bottomed) this.scroller.scrollTop = this.scroller.scrollHeight; }).observe(this.scroller);
@@ -64,6 +68,7 @@ export class ChatView {
     s.on('chat-changed', mine(() => this.drawHeader()));
     s.on('members', mine(() => this.drawHeader()));
     s.on('users', () => { if (this.chatId) { this.drawHeader(); this.render(); } });
+    s.on('photos', () => { if (this.chatId) { this.drawHeader(); this.render(); } });
     s.on('dialogs', () => { if (this.chatId) this.drawHeader(); });
     s.on('reload-chat', mine(() => this.load()));
     s.on('chat-gone', mine(() => this.ctx.app.closeChat()));
@@ -157,13 +162,33 @@ export class ChatView {
 
   // ---- the history ---------------------------------------------------------------------------
 
+  /** Messages in display units: one per message, or one per album (consecutive, one grouped_id). */
+  units(all) {
+    const units = [];
+    for (const msg of all) {
+      const prev = units[units.length - 1];
+      if (msg.grouped_id && !msg.pending && prev && prev.msg.grouped_id === msg.grouped_id && !prev.msg.pending
+        && prev.msg.sender_id === msg.sender_id) {
+        prev.msgs.push(msg);
+        continue;
+      }
+      units.push({ msg, msgs: [msg] });
+    }
+    for (const u of units) {
+      u.first = u.msgs[0];
+      u.last = u.msgs[u.msgs.length - 1];
+      if (u.msgs.length > 1) u.msg = u.msgs.find((m) => m.text) || u.first;
+    }
+    return units;
+  }
+
   items() {
     const s = this.ctx.store;
     const dialog = this.dialog;
     const hist = s.history(this.chatId);
     const msgs = hist.ids.map((id) => hist.msgs.get(id));
     const pending = this.ctx.actions.pendingOf(this.chatId).map((p) => ({ ...p, pending: true }));
-    const all = [...msgs, ...pending];
+    const units = this.units([...msgs, ...pending]);
     const meId = s.me ? s.me.id : 0;
     const group = dialog && dialog.chat.kind !== 'private';
     const saved = dialog && s.isSaved(dialog);
@@ -172,29 +197,36 @@ export class ChatView {
     let marked = false;
     const joins = (a, b) => a && b && !a.action && !b.action && a.sender_id === b.sender_id
       && dayKey(a.date) === dayKey(b.date) && Math.abs(b.date - a.date) < GROUP_GAP && !!a.fwd_from === !!b.fwd_from;
-    all.forEach((msg, i) => {
-      const day = dayKey(msg.date);
+    const photoOf = (id) => (s.photos && s.photos.users.get(id) ? s.photos.users.get(id).id : '');
+    units.forEach((unit, i) => {
+      const { msg, first: head, last: tail } = unit;
+      const day = dayKey(head.date);
       if (day !== lastDay) {
-        items.push({ key: `d:${day}`, sig: `d${msg.date > 0 ? separatorDate(msg.date) : ''}`, make: () => h('div', { class: 'date-sep' }, h('span', { text: separatorDate(msg.date) })) });
+        items.push({ key: `d:${day}`, sig: `d${head.date > 0 ? separatorDate(head.date) : ''}`, make: () => h('div', { class: 'date-sep' }, h('span', { text: separatorDate(head.date) })) });
         lastDay = day;
       }
-      if (!marked && this.unreadAfter !== null && !msg.pending && msg.id > this.unreadAfter && msg.sender_id !== meId) {
+      if (!marked && this.unreadAfter !== null && !tail.pending && tail.id > this.unreadAfter && tail.sender_id !== meId) {
         marked = true;
         items.push({ key: 'unread', sig: 'u', make: () => h('div', { class: 'unread-sep' }, h('span', { text: 'Unread messages' })) });
       }
-      const prev = all[i - 1];
-      const next = all[i + 1];
+      const prev = units[i - 1]?.last;
+      const next = units[i + 1]?.first;
       const out = saved || msg.sender_id === meId;
-      const flags = { out, group, first: !(joins(prev, msg) && dayKey(prev.date) === day), last: !joins(msg, next) };
+      const flags = { out, group, first: !(joins(prev, head) && dayKey(prev.date) === day), last: !joins(tail, next) };
       let status = 'sent';
       if (msg.pending) status = msg.failed ? 'failed' : 'sending';
-      else if (saved || (dialog && msg.id <= dialog.read_outbox_max_id)) status = 'read';
+      else if (saved || (dialog && tail.id <= dialog.read_outbox_max_id)) status = 'read';
       const quoted = msg.reply_to ? s.message(this.chatId, msg.reply_to) : null;
-      const key = msg.pending ? `p:${msg.random_id}` : `m:${msg.id}`;
-      const names = [msg.sender_id, quoted?.sender_id, msg.fwd_from?.from_user_id, ...(msg.action?.user_ids || [])]
-        .map((id) => (id && s.users.get(id) ? `${s.users.get(id).first_name}${s.users.get(id).last_name || ''}` : '')).join('|');
-      const sig = JSON.stringify([msg, flags, status, names, quoted ? [quoted.text, quoted.deleted] : null]);
-      items.push({ key, sig, msg, make: () => renderMessage(msg, { store: s, flags, status, jump: (id) => this.jump(id), needRef: (id) => this.needRef(id) }) });
+      const album = unit.msgs.length > 1 ? unit.msgs : null;
+      let key = msg.pending ? `p:${msg.random_id}` : `m:${msg.id}`;
+      if (album) key = `g:${msg.grouped_id}`;
+      const names = [msg.sender_id, quoted?.sender_id, msg.fwd_from?.from_user_id, msg.via_bot_id, ...(msg.action?.user_ids || [])]
+        .map((id) => (id && s.users.get(id) ? `${s.users.get(id).first_name}${s.users.get(id).last_name || ''}${s.users.get(id).username || ''}` : '')).join('|');
+      const extra = [photoOf(msg.sender_id)];
+      const sig = JSON.stringify([album || msg, flags, status, names, extra, quoted ? [quoted.text, quoted.deleted, quoted.media ? 1 : 0] : null]);
+      items.push({ key, sig, msg, lastId: tail.id, albumIds: album ? album.map((m) => m.id) : null,
+        make: () => renderMessage(msg, { store: s, ctx: this.ctx, chatId: this.chatId, flags, status, album, date: tail.date,
+          jump: (id) => this.jump(id), needRef: (id) => this.needRef(id) }) });
     });
     return items;
   }
@@ -208,7 +240,7 @@ export class ChatView {
       const els = items.map((item) => {
         const old = this.nodes.get(item.key);
         const el = old && old.sig === item.sig ? old.el : item.make();
-        if (item.msg) el.msgRef = item.msg;
+        if (item.msg) { el.msgRef = item.msg; el.lastId = item.lastId; el.albumIds = item.albumIds; }
         nodes.set(item.key, { sig: item.sig, el });
         return el;
       });
@@ -236,10 +268,24 @@ export class ChatView {
 
   emptyChatNote() {
     const dialog = this.dialog;
+    const bot = botPeer(this.ctx.store, dialog);
+    if (bot) return this.botNote(bot);
     const text = dialog && this.ctx.store.isSaved(dialog)
       ? 'Saved Messages: forward messages here to keep them, or write notes to yourself.'
       : 'No messages here yet. Say hello!';
     return h('div', { class: 'chat-note' }, h('span', { text }));
+  }
+
+  /** An empty chat with a bot: what it can do, from its description (Start is in the composer). */
+  botNote(bot) {
+    const text = h('div', { class: 'bot-note-text', text: '' });
+    const card = h('div', { class: 'chat-note bot-note' }, h('div', { class: 'bot-note-card' },
+      h('div', { class: 'bot-note-title', text: 'What can this bot do?' }), text));
+    this.ctx.actions.botInfo(bot.id).then((info) => {
+      const bi = info.bot_info || {};
+      text.textContent = bi.description || info.about || 'This bot has no description yet.';
+    }, () => { text.textContent = 'This bot has no description yet.'; });
+    return card;
   }
 
   preserveScroll(fn) {
@@ -311,7 +357,7 @@ export class ChatView {
       if (!el.msgRef || el.msgRef.pending) continue;
       const r = el.getBoundingClientRect();
       if (r.top < box.top) return null;
-      if (r.bottom <= box.bottom + 4) return el.msgRef.id;
+      if (r.bottom <= box.bottom + 4) return el.lastId || el.msgRef.id;
     }
     return null;
   }
@@ -346,7 +392,7 @@ export class ChatView {
     if (chatId !== this.chatId) return;
     this.bottomed = false;
     this.draw();
-    const el = this.inner.querySelector(`.msg[data-id="${id}"]`);
+    const el = this.inner.querySelector(`.msg[data-id="${id}"]`) || this.inner.querySelector(`[data-msg-id="${id}"]`)?.closest('.msg');
     if (!found || !el) {
       toast('This message was deleted');
       return;
@@ -374,7 +420,7 @@ export class ChatView {
     if (!id) return;
     const msg = s.message(this.chatId, id);
     if (!msg) this.needRef(id);
-    this.pinnedText.textContent = msg ? snippet(msg.text, 100) : '…';
+    this.pinnedText.textContent = msg ? summary(msg, 100) : '…';
   }
 
   async unpin(id) {
@@ -396,8 +442,22 @@ export class ChatView {
       this.openMention(link);
       return;
     }
+    const command = e.target.closest('.bot-command');
+    if (command && this.hasBots()) { // as in Telegram: a command in a chat with a bot sends it
+      const text = command.textContent;
+      this.ctx.actions.send(this.chatId, text, [{ type: 'bot_command', offset: 0, length: text.length }]);
+      return;
+    }
     const msg = this.msgAt(e.target);
     if (msg && msg.pending && msg.failed) pendingMenu(this, e, msg);
+  }
+
+  hasBots() {
+    const s = this.ctx.store;
+    const dialog = this.dialog;
+    if (!dialog) return false;
+    if (dialog.chat.kind === 'private') return !!botPeer(s, dialog);
+    return (s.members.get(this.chatId) || []).some((m) => s.users.get(m.user_id)?.is_bot);
   }
 
   async openMention(link) {
@@ -422,7 +482,8 @@ export class ChatView {
     const msg = this.msgAt(e.target);
     if (!msg) return;
     e.preventDefault();
-    if (msg.pending) pendingMenu(this, e, msg);
-    else messageMenu(this, e, msg);
+    if (msg.pending) { pendingMenu(this, e, msg); return; }
+    const row = e.target.closest('.msg');
+    messageMenu(this, e, msg, (row && row.albumIds) || [msg.id]);
   }
 }

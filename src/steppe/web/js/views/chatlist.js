@@ -3,7 +3,7 @@
 
 import { debounce, h, icon, iconButton, rafThrottle, replace, showMenu } from '../dom.js';
 import { listDate, snippet } from '../format.js';
-import { actionText, avatar, peerOnline, userRow } from './common.js';
+import { actionText, avatar, peerOnline, summary, userRow } from './common.js';
 import { newGroupDialog, newMessageDialog } from './pickers.js';
 
 const CONN_TEXT = { connecting: 'Connecting…', offline: 'Waiting for network…', updating: 'Updating…' };
@@ -23,7 +23,7 @@ export function previewOf(store, dialog) {
   let sender = '';
   if (store.me && msg.sender_id === store.me.id && !store.isSaved(dialog)) sender = 'You';
   else if (dialog.chat.kind !== 'private') sender = (store.user(msg.sender_id) || {}).first_name || '';
-  const text = msg.fwd_from ? `Forwarded: ${msg.text}` : msg.text;
+  const text = msg.fwd_from ? `Forwarded: ${summary(msg, 100)}` : summary(msg, 100);
   return { sender, text: snippet(text, 100), service: false };
 }
 
@@ -47,7 +47,7 @@ export class ChatList {
       this.connBar, this.scroll, this.fab);
     this.render = rafThrottle(() => this.draw());
     const s = ctx.store;
-    for (const name of ['dialogs', 'users', 'typing', 'conn', 'me']) s.on(name, this.render);
+    for (const name of ['dialogs', 'users', 'typing', 'conn', 'me', 'photos']) s.on(name, this.render);
     this.searchGlobal = debounce((q) => this.runGlobal(q), 250);
     this.draw();
   }
@@ -173,6 +173,7 @@ export class ChatList {
     h('div', { class: 'dialog-body' },
       h('div', { class: 'dialog-top' },
         h('span', { class: 'dialog-title' }, dialog.chat.kind === 'group' ? icon('group', 'kind-icon') : null,
+          dialog.chat.kind === 'private' && s.users.get(dialog.peer_user_id)?.is_bot ? icon('bot', 'kind-icon bot-icon') : null,
           h('span', { class: 'title-text', text: title })),
         h('span', { class: 'dialog-meta' },
           own ? icon(read ? 'ticks' : 'tick', read ? 'read' : '') : null,

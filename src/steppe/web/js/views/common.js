@@ -1,7 +1,10 @@
 // Pieces several views share: avatars, user rows, the action texts of service messages.
 
 import { h, icon } from '../dom.js';
-import { fullName, initials, lastSeen } from '../format.js';
+import { bindSrc, pickSize } from '../files.js';
+import { fullName, initials, lastSeen, snippet } from '../format.js';
+
+const AVATAR_PX = { xs: 32, sm: 40, md: 54, xl: 120 };
 
 export function colorOf(id) {
   return `av-c${Math.abs(Number(id) || 0) % 7}`;
@@ -11,20 +14,58 @@ export function colorOf(id) {
 export function avatar(store, { dialog, user, size = 'md', online = false } = {}) {
   let content;
   let cls;
+  let photo = null;
+  const photos = store.photos;
   if (dialog && store.isSaved(dialog)) {
     cls = 'av-saved';
     content = icon('bookmark');
   } else if (dialog && dialog.chat.kind !== 'private') {
     cls = colorOf(dialog.chat.id);
     content = initials(dialog.chat.title);
+    photo = photos ? photos.chat(dialog.chat.id) : null;
   } else {
     const u = user || (dialog ? store.user(dialog.peer_user_id) : null);
     cls = colorOf(u ? u.id : 0);
     content = initials(u ? fullName(u) : '?');
+    photo = photos && u && u.id ? photos.user(u.id) : null;
   }
   const el = h('div', { class: `avatar avatar-${size} ${cls}` }, h('span', { class: 'avatar-text' }, content));
+  const best = photo ? pickSize(photo.sizes, (AVATAR_PX[size] || 54) * (devicePixelRatio || 1)) : null;
+  if (best && store.urls) {
+    el.classList.add('has-photo');
+    el.append(bindSrc(store.urls, h('img', { class: 'avatar-photo', alt: '', draggable: 'false', dataset: { fileId: best.file_id } }), best.file_id));
+  }
   if (online) el.append(h('span', { class: 'online-dot' }));
   return el;
+}
+
+const DOC_LABEL = { video: 'Video', audio: 'Audio', voice: 'Voice message', animation: 'GIF' };
+
+/** What a media message is, in a few words (chat list, reply quotes, pinned bar). */
+export function mediaLabel(msg) {
+  if (!msg) return '';
+  if (msg.media && msg.media.type === 'photo') return msg.grouped_id ? 'Album' : 'Photo';
+  if (msg.media && msg.media.type === 'document') {
+    const doc = msg.media.document;
+    if (DOC_LABEL[doc.kind]) return doc.kind === 'audio' && doc.title ? [doc.performer, doc.title].filter(Boolean).join(' – ') : DOC_LABEL[doc.kind];
+    return doc.name || 'File';
+  }
+  if (msg.location) return msg.venue ? 'Venue' : 'Location';
+  if (msg.venue) return 'Venue';
+  if (msg.contact) return 'Contact';
+  if (msg.poll) return `Poll: ${msg.poll.question || ''}`.trim();
+  if (msg.dice) return msg.dice.emoji || 'Dice';
+  if (msg.outgoing) return msg.outgoing.label();
+  return '';
+}
+
+/** One line for a message of any kind: its text, or what it holds, or both. */
+export function summary(msg, max = 120) {
+  if (!msg) return '';
+  const label = mediaLabel(msg);
+  const text = snippet(msg.text, max);
+  if (label && text) return `${label}, ${text}`.slice(0, max + label.length + 2);
+  return text || label;
 }
 
 export function peerOnline(store, dialog) {
@@ -70,6 +111,8 @@ export const actionTexts = {
     return `${nameOf(store, msg.sender_id)} removed ${names(store, ids)}`;
   },
   chat_edit_title: (store, msg) => `${nameOf(store, msg.sender_id)} changed the group name to “${msg.action.title || ''}”`,
+  chat_edit_photo: (store, msg) => `${nameOf(store, msg.sender_id)} changed the group photo`,
+  chat_delete_photo: (store, msg) => `${nameOf(store, msg.sender_id)} removed the group photo`,
 };
 
 export function actionText(store, msg) {

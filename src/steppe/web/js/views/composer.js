@@ -2,7 +2,10 @@
 // entities, Ctrl+B / Ctrl+I / Ctrl+E / Ctrl+K wrap the selection; reply and edit bars; drafts.
 
 import { h, icon, iconButton, toast } from '../dom.js';
-import { fullName, parseMarkdown, snippet, toMarkdown } from '../format.js';
+import { fullName, parseMarkdown, toMarkdown } from '../format.js';
+import { attachDialog } from './attach.js';
+import { BotControls } from './bots.js';
+import { summary } from './common.js';
 
 const WRAP = { b: ['**', '**'], i: ['__', '__'], e: ['`', '`'] };
 const MAX = 4096;
@@ -14,7 +17,16 @@ export class Composer {
     this.mode = null; // {kind: 'reply' | 'edit', msg}
     this.drafts = new Map();
     this.input = h('textarea', { class: 'composer-input', rows: 1, placeholder: 'Message', 'aria-label': 'Message',
-      oninput: () => this.onInput(), onkeydown: (e) => this.onKey(e) });
+      oninput: () => this.onInput(), onkeydown: (e) => this.onKey(e), onpaste: (e) => this.onPaste(e),
+      onblur: () => setTimeout(() => { if (document.activeElement !== this.input) this.bots.closePopup(); }, 150) });
+    this.fileInput = h('input', { type: 'file', multiple: true, class: 'file-input', tabindex: '-1', 'aria-hidden': 'true',
+      onchange: () => {
+        const files = [...this.fileInput.files];
+        this.fileInput.value = '';
+        if (files.length) attachDialog(ctx, files, { asPhotos: true });
+      } });
+    this.attachBtn = iconButton('attach', 'Attach files', () => this.fileInput.click(), 'attach-btn');
+    this.bots = new BotControls(this, ctx);
     this.sendBtn = h('button', { type: 'button', class: 'send-btn', 'aria-label': 'Send', title: 'Send (Enter)',
       onclick: () => this.submit() }, icon('send'));
     this.barIcon = h('span', { class: 'bar-icon' });
@@ -23,8 +35,56 @@ export class Composer {
     this.bar = h('div', { class: 'compose-bar' }, this.barIcon,
       h('div', { class: 'bar-body' }, this.barTitle, this.barText),
       iconButton('close', 'Cancel', () => this.cancel()));
-    this.el = h('div', { class: 'composer-area' }, h('div', { class: 'composer' },
-      h('div', { class: 'composer-box' }, this.bar, this.input), this.sendBtn));
+    this.el = h('div', { class: 'composer-area' }, this.bots.popup,
+      h('div', { class: 'composer' }, this.bots.menuBtn,
+        h('div', { class: 'composer-box' }, this.bar,
+          h('div', { class: 'composer-row' }, this.input, this.bots.kbToggle, this.attachBtn)), this.sendBtn),
+      this.bots.keyboard, this.bots.startBar, this.fileInput);
+    const redraw = () => { if (this.chatId !== null) this.bots.update(); };
+    const mine = (fn) => (ev) => { const id = typeof ev === 'number' ? ev : ev && ev.chatId; if (id === this.chatId) fn(); };
+    ctx.store.on('messages', mine(redraw));
+    ctx.store.on('pending', mine(redraw));
+    ctx.store.on('members', mine(redraw));
+    ctx.store.on('users', redraw);
+  }
+
+  /** Can the user write here now (not a bot chat waiting for Start)? */
+  canSend() {
+    return this.chatId !== null && !this.el.classList.contains('bot-start');
+  }
+
+  /** The text in the box, taken out (it becomes a caption). */
+  takeText() {
+    if (this.mode?.kind === 'edit') return '';
+    const text = this.input.value;
+    this.input.value = '';
+    this.drafts.delete(this.chatId);
+    this.resize();
+    return text;
+  }
+
+  /** The message being replied to (id), and the reply bar closed. */
+  takeReply() {
+    if (this.mode?.kind !== 'reply') return null;
+    const id = this.mode.msg.id;
+    this.mode = null;
+    this.drawBar();
+    return id;
+  }
+
+  setText(text) {
+    this.input.value = text;
+    this.resize();
+    this.input.focus();
+    this.input.setSelectionRange(text.length, text.length);
+    this.bots.onInput(text);
+  }
+
+  onPaste(e) {
+    const files = [...(e.clipboardData?.files || [])];
+    if (!files.length) return;
+    e.preventDefault();
+    attachDialog(this.ctx, files, { asPhotos: true });
   }
 
   setChat(chatId) {
@@ -34,6 +94,7 @@ export class Composer {
     this.input.value = this.drafts.get(chatId) || '';
     this.drawBar();
     this.resize();
+    this.bots.setChat(chatId);
   }
 
   focus() {
@@ -70,6 +131,7 @@ export class Composer {
 
   drawBar() {
     const mode = this.mode;
+    this.attachBtn.hidden = false;
     this.bar.classList.toggle('shown', !!mode);
     this.el.classList.toggle('editing', mode?.kind === 'edit');
     this.sendBtn.replaceChildren(icon(mode?.kind === 'edit' ? 'tick' : 'send'));
@@ -77,7 +139,8 @@ export class Composer {
     if (!mode) return;
     this.barIcon.replaceChildren(icon(mode.kind === 'edit' ? 'pencil' : 'reply'));
     this.barTitle.textContent = mode.kind === 'edit' ? 'Edit message' : `Reply to ${fullName(this.ctx.store.user(mode.msg.sender_id))}`;
-    this.barText.textContent = snippet(mode.msg.text, 120);
+    this.barText.textContent = summary(mode.msg, 120);
+    this.attachBtn.hidden = mode.kind === 'edit';
   }
 
   resize() {
@@ -88,10 +151,15 @@ export class Composer {
 
   onInput() {
     this.resize();
+    this.bots.onInput(this.input.value);
     if (this.input.value.trim() && this.mode?.kind !== 'edit') this.ctx.actions.typing(this.chatId);
   }
 
   onKey(e) {
+    if (this.bots.onKey(e)) {
+      e.preventDefault();
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.altKey && !e.isComposing) {
       e.preventDefault();
       this.submit();
@@ -118,10 +186,13 @@ export class Composer {
   }
 
   async submit() {
+    this.bots.closePopup();
     const raw = this.input.value;
     if (!raw.trim()) return;
     const { text, entities } = parseMarkdown(raw);
     if (!text) return;
+    const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?(?![^\s])/.exec(text);
+    if (command && !entities.some((e) => e.offset === 0)) entities.unshift({ type: 'bot_command', offset: 0, length: command[0].length });
     if (text.length > MAX) {
       toast(`The message is too long (${text.length} of ${MAX} characters)`, 'error');
       return;

@@ -33,7 +33,7 @@ export class InfoPanel {
       this.body);
     this.render = rafThrottle(() => this.draw());
     const s = ctx.store;
-    for (const name of ['users', 'members', 'dialogs', 'chat-changed']) s.on(name, (id) => { if (this.chatId !== null && (typeof id !== 'number' || id === this.chatId)) this.render(); });
+    for (const name of ['users', 'members', 'dialogs', 'chat-changed', 'photos']) s.on(name, (id) => { if (this.chatId !== null && (typeof id !== 'number' || id === this.chatId)) this.render(); });
   }
 
   show(chatId) {
@@ -41,6 +41,11 @@ export class InfoPanel {
     this.renaming = false;
     const s = this.ctx.store;
     if (!s.members.has(chatId)) this.ctx.actions.refreshDialog(chatId);
+    const dialog = s.dialogs.get(chatId);
+    if (dialog && s.photos) { // photos change without an event: look again when the panel opens
+      if (dialog.chat.kind === 'private') s.photos.refreshUser(dialog.peer_user_id);
+      else s.photos.refreshChat(chatId);
+    }
     this.draw();
   }
 
@@ -69,8 +74,45 @@ function headerSection(dialog, ctx, panel) {
   const titleEl = panel.renaming ? renameForm(dialog, ctx, panel) : h('div', { class: 'info-title' },
     h('span', { text: title }),
     isGroup ? iconButton('pencil', 'Rename group', () => { panel.renaming = true; panel.draw(); }, 'rename-btn') : null);
-  return h('div', {}, avatar(s, { dialog, size: 'xl', online: peerOnline(s, dialog) }), titleEl,
-    h('div', { class: `info-sub ${sub === 'online' ? 'accent' : ''}`, text: sub }));
+  const me = (s.members.get(dialog.chat.id) || []).find((m) => m.user_id === s.me.id);
+  const canEdit = isGroup && me && (me.role === 'creator' || me.role === 'admin');
+  const pic = avatar(s, { dialog, size: 'xl', online: peerOnline(s, dialog) });
+  return h('div', {}, canEdit ? photoPicker(pic, s.photos.chats.get(dialog.chat.id),
+    (file) => ctx.actions.setPhoto(file, dialog.chat.id), () => ctx.actions.removePhoto(dialog.chat.id), 'Set group photo') : pic, titleEl,
+  h('div', { class: `info-sub ${sub === 'online' ? 'accent' : ''}`, text: sub }));
+}
+
+/**
+ * An avatar that sets the photo when clicked (a file picker for an image), with "Remove" when
+ * there is one. `set(file)` and `remove()` do the work; errors show as toasts.
+ */
+export function photoPicker(pic, current, set, remove, label) {
+  const input = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp,image/gif,image/bmp', class: 'file-input', tabindex: '-1' });
+  const wrap = h('div', { class: 'photo-picker' });
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    input.value = '';
+    if (!file) return;
+    wrap.classList.add('busy');
+    try {
+      await set(file);
+    } catch (err) {
+      toast(describe(err, 'The photo was not set'), 'error');
+    } finally {
+      wrap.classList.remove('busy');
+    }
+  });
+  const button = h('button', { type: 'button', class: 'photo-pick-btn', 'aria-label': label, title: label, onclick: () => input.click() },
+    pic, h('span', { class: 'photo-pick-overlay' }, icon('camera')));
+  wrap.append(button, input);
+  if (current) {
+    wrap.append(h('button', { type: 'button', class: 'btn-link photo-remove', text: 'Remove photo', onclick: async () => {
+      const ok = await confirmDialog({ title: 'Remove photo', text: 'Remove the current photo?', ok: 'Remove', danger: true });
+      if (!ok) return;
+      try { await remove(); } catch (err) { toast(describe(err), 'error'); }
+    } }));
+  }
+  return wrap;
 }
 
 function renameForm(dialog, ctx, panel) {

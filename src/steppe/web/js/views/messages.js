@@ -3,12 +3,13 @@
 // (or a `parts` hook that adds to a text bubble) without touching the chat view.
 
 import { h, icon } from '../dom.js';
-import { formatTime, fullName, renderText, snippet } from '../format.js';
-import { actionText, avatar, colorOf } from './common.js';
+import { formatTime, fullName, renderText } from '../format.js';
+import { actionText, avatar, colorOf, summary } from './common.js';
 
 /** Extra pieces of a bubble, in order (e.g. a future inline keyboard goes after 'text'). */
 export const bubbleParts = [
   { id: 'sender', render: senderPart },
+  { id: 'via', render: viaPart },
   { id: 'forward', render: forwardPart },
   { id: 'reply', render: replyPart },
   { id: 'text', render: textPart },
@@ -23,6 +24,11 @@ export function registerMessageKind(kind, match, render) {
   messageKinds.splice(messageKinds.length - 1, 0, { kind, match, render });
 }
 
+/**
+ * A part is {id, render(msg, view) -> element | null}; with `outside: true` it goes under the
+ * bubble (an inline keyboard). A part may add classes to the bubble through `view.bubbleClasses`
+ * and set `view.metaPlaced` when it has shown the time itself (a photo without a caption).
+ */
 export function registerBubblePart(part, after = 'text') {
   const at = bubbleParts.findIndex((p) => p.id === after);
   bubbleParts.splice(at < 0 ? bubbleParts.length : at + 1, 0, part);
@@ -45,10 +51,14 @@ function renderService(msg, view) {
 function renderBubble(msg, view) {
   const { out, first, last, group } = view.flags;
   const bubble = h('div', { class: 'bubble' });
+  const below = [];
+  view.bubbleClasses = [];
   for (const part of bubbleParts) {
     const el = part.render(msg, view);
-    if (el) bubble.append(el);
+    if (el && part.outside) below.push(el);
+    else if (el) bubble.append(el);
   }
+  bubble.classList.add(...view.bubbleClasses);
   const row = h('div', {
     class: `msg ${out ? 'out' : 'in'} ${first ? 'first' : ''} ${last ? 'last' : ''} ${msg.pinned ? 'is-pinned' : ''}`,
     dataset: { id: String(msg.id || ''), randomId: msg.random_id ? String(msg.random_id) : undefined },
@@ -57,7 +67,7 @@ function renderBubble(msg, view) {
     row.append(last ? avatar(view.store, { user: view.store.user(msg.sender_id) || { id: msg.sender_id }, size: 'sm' })
       : h('div', { class: 'avatar-gap' }));
   }
-  row.append(bubble);
+  row.append(below.length ? h('div', { class: 'msg-col' }, bubble, below) : bubble);
   return row;
 }
 
@@ -65,7 +75,17 @@ function senderPart(msg, view) {
   const { out, first, group } = view.flags;
   if (!group || out || !first) return null;
   const user = view.store.user(msg.sender_id);
-  return h('div', { class: `msg-sender name-${colorOf(msg.sender_id)}`, text: fullName(user) });
+  return h('div', { class: `msg-sender name-${colorOf(msg.sender_id)}` }, h('span', { text: fullName(user) }),
+    user && user.is_bot ? h('span', { class: 'bot-label', text: 'bot' }) : null);
+}
+
+/** "via @bot" on a message sent through a bot's inline mode. */
+function viaPart(msg, view) {
+  if (!msg.via_bot_id) return null;
+  const bot = view.store.user(msg.via_bot_id);
+  const name = bot && bot.username ? `@${bot.username}` : 'a bot';
+  return h('div', { class: 'msg-via' }, 'via ', bot && bot.username
+    ? h('a', { href: '#', class: 'mention', dataset: { username: bot.username }, text: name }) : h('b', { text: name }));
 }
 
 function forwardPart(msg, view) {
@@ -83,7 +103,7 @@ function replyPart(msg, view) {
   if (quoted && quoted.deleted) text = 'Deleted message';
   else if (quoted) {
     name = fullName(view.store.user(quoted.sender_id));
-    text = quoted.action ? actionText(view.store, quoted) : snippet(quoted.text, 80);
+    text = quoted.action ? actionText(view.store, quoted) : summary(quoted, 80);
   }
   return h('div', { class: `msg-reply bar-${colorOf(quoted ? quoted.sender_id : 0)}`, role: 'button', tabindex: '0',
     onclick: (e) => { e.stopPropagation(); view.jump(msg.reply_to); } },
@@ -91,12 +111,13 @@ function replyPart(msg, view) {
 }
 
 function textPart(msg, view) {
+  if (!msg.text && view.metaPlaced) return null;
   const body = renderText(msg.text || '', msg.entities || [], h('div', { class: 'msg-text', dir: 'auto' }));
   body.append(meta(msg, view));
   return body;
 }
 
-function meta(msg, view) {
+export function meta(msg, view) {
   const status = view.status;
   const bits = [];
   if (msg.pinned) bits.push(icon('pin', 'meta-pin'));

@@ -1,21 +1,48 @@
 // What can be done to one message from its context menu: reply, edit, copy, pin, forward, delete;
 // and to a message still being sent: send again or drop. `view` is the ChatView.
 
-import { confirmDialog, showMenu, toast } from '../dom.js';
+import { confirmDialog, h, showMenu, toast } from '../dom.js';
+import { largest } from '../files.js';
 import { pickChat } from './pickers.js';
 
-export function messageMenu(view, e, msg) {
+/** The file behind a media message, for "Download": {fileId, name}. */
+function fileOf(msg) {
+  if (msg.media && msg.media.type === 'document') return { fileId: msg.media.document.file_id, name: msg.media.document.name || 'file' };
+  if (msg.media && msg.media.type === 'photo') {
+    const big = largest(msg.media.photo.sizes);
+    return big ? { fileId: big.file_id, name: `photo_${msg.id}.jpg` } : null;
+  }
+  return null;
+}
+
+async function download(store, file) {
+  try {
+    const url = await store.urls.get(file.fileId);
+    const a = h('a', { href: url, download: file.name, class: 'file-input' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } catch (err) {
+    toast('The file is not available', 'error');
+  }
+}
+
+/** `ids`: the messages the row shows (an album is several). */
+export function messageMenu(view, e, msg, ids = [msg.id]) {
   const { store, actions } = view.ctx;
   const own = msg.sender_id === store.me.id;
   const text = !msg.action;
   const selected = window.getSelection()?.toString();
+  const file = fileOf(msg);
+  const canEdit = own && text && !msg.fwd_from && !msg.via_bot_id && !msg.poll && !msg.dice && !msg.location && !msg.contact;
   showMenu(e.clientX, e.clientY, [
     text ? { icon: 'reply', label: 'Reply', action: () => view.composer.reply(msg) } : null,
-    own && text && !msg.fwd_from ? { icon: 'pencil', label: 'Edit', action: () => view.composer.edit(msg) } : null,
-    text ? { icon: 'copy', label: selected ? 'Copy Selected Text' : 'Copy Text', action: () => copy(selected || msg.text) } : null,
+    canEdit ? { icon: 'pencil', label: msg.media && !msg.text ? 'Add Caption' : 'Edit', action: () => view.composer.edit(msg) } : null,
+    text && (selected || msg.text) ? { icon: 'copy', label: selected ? 'Copy Selected Text' : 'Copy Text', action: () => copy(selected || msg.text) } : null,
+    file && ids.length === 1 ? { icon: 'down', label: 'Download', action: () => download(store, file) } : null,
     text ? { icon: 'pin', label: msg.pinned ? 'Unpin' : 'Pin', action: () => actions.pin(view.chatId, msg.id, msg.pinned) } : null,
-    text ? { icon: 'forward', label: 'Forward', action: () => forward(view, msg) } : null,
-    { icon: 'trash', label: 'Delete', danger: true, action: () => remove(view, msg) },
+    text ? { icon: 'forward', label: 'Forward', action: () => forward(view, msg, ids) } : null,
+    { icon: 'trash', label: 'Delete', danger: true, action: () => remove(view, msg, ids) },
   ], 'msg-menu');
 }
 
@@ -37,10 +64,10 @@ async function copy(text) {
   }
 }
 
-async function forward(view, msg) {
+async function forward(view, msg, ids) {
   const target = await pickChat(view.ctx);
   if (!target) return;
-  const sent = await view.ctx.actions.forward(view.chatId, [msg.id], target);
+  const sent = await view.ctx.actions.forward(view.chatId, ids, target);
   if (sent) {
     view.ctx.app.openChat(target);
     toast('Message forwarded');
@@ -48,7 +75,7 @@ async function forward(view, msg) {
 }
 
 /** Delete for me, or for everyone where the server allows it (own messages; admins in groups). */
-async function remove(view, msg) {
+async function remove(view, msg, ids) {
   const s = view.ctx.store;
   const dialog = view.dialog;
   const own = msg.sender_id === s.me.id;
@@ -62,9 +89,11 @@ async function remove(view, msg) {
     canRevoke = own || !!(me && (me.role === 'creator' || me.role === 'admin'));
     if (canRevoke) checks.push({ label: 'Delete for all members', checked: true });
   }
-  const answer = await confirmDialog({ title: 'Delete message', text: 'Are you sure you want to delete this message?',
+  const many = ids.length > 1;
+  const answer = await confirmDialog({ title: many ? 'Delete album' : 'Delete message',
+    text: many ? `Are you sure you want to delete these ${ids.length} items?` : 'Are you sure you want to delete this message?',
     ok: 'Delete', danger: true, checks });
   if (!answer) return;
   const revoke = canRevoke ? !!answer[0] : s.isSaved(dialog);
-  await view.ctx.actions.remove(view.chatId, [msg.id], revoke);
+  await view.ctx.actions.remove(view.chatId, ids, revoke);
 }

@@ -5,6 +5,7 @@ import { describe } from '../actions.js';
 import { confirmDialog, debounce, h, icon, iconButton, replace, toast } from '../dom.js';
 import { formatTime, fullName, listDate } from '../format.js';
 import { avatar } from './common.js';
+import { photoPicker } from './info.js';
 
 function section(title, ...children) {
   return h('section', { class: 'settings-section' }, title ? h('h3', { text: title }) : null, children);
@@ -24,6 +25,7 @@ export class SettingsPanel {
         iconButton('logout', 'Log out', () => this.logOut(), 'logout-btn')),
       this.body);
     ctx.store.on('me', () => { if (this.open) this.drawProfileCard(); });
+    ctx.store.on('photos', () => { if (this.open) this.drawProfileCard(); });
     ctx.store.on('sessions', () => { if (this.open) this.loadSessions(); });
     ctx.store.on('password', () => { if (this.open) this.drawPassword(); });
   }
@@ -53,7 +55,10 @@ export class SettingsPanel {
 
   drawProfileCard() {
     const me = this.ctx.store.me;
-    replace(this.card, avatar(this.ctx.store, { user: me, size: 'xl' }),
+    const { actions, store } = this.ctx;
+    const pic = photoPicker(avatar(store, { user: me, size: 'xl' }), store.photos.users.get(me.id),
+      (file) => actions.setPhoto(file), () => actions.removePhoto(), 'Set profile photo');
+    replace(this.card, pic,
       h('div', { class: 'info-title', text: fullName(me) }),
       h('div', { class: 'info-sub', text: [me.phone, me.username ? `@${me.username}` : ''].filter(Boolean).join(' · ') }));
   }

@@ -1,0 +1,159 @@
+"""The ceiling: the least a server can do for Steppe's load shapes on the same transport.
+
+A bare ASGI app under the same uvicorn settings as `steppe serve` (uvloop, httptools,
+websockets-sansio, the same size limit, keep-alive pings and log level) that speaks just enough
+of Steppe's WebSocket protocol for the load generator:
+
+- `connection.authorize {token}`: the token is `ceil:<user_id>:<chat_id>,<chat_id>...`;
+  the socket joins those chats' broadcast sets; answers a user object.
+- `updates.getState`: `{"seq": 0, "chats": {chat_id: pts}}`.
+- `messages.sendMessage {peer: {chat_id}, text, random_id}`: takes the chat's next pts and
+  message id, answers the message, and sends one `{"update": {"type": "new_message", ...}}`
+  frame, encoded once, to every socket in the chat (the sender's too, as Steppe does).
+
+No database, no validation beyond decoding, no per-socket queues: whatever Steppe spends above
+this is its own. Run alone: `python bench/ceiling.py --port 8090`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import msgspec
+
+
+class Peer(msgspec.Struct):
+    chat_id: int = 0
+    user_id: int = 0
+
+
+class Params(msgspec.Struct):
+    token: str = ""
+    peer: Peer | None = None
+    text: str = ""
+    random_id: int | None = None
+
+
+class Frame(msgspec.Struct):
+    method: str
+    id: int | str | None = None
+    params: Params = msgspec.field(default_factory=Params)
+
+
+class Message(msgspec.Struct, omit_defaults=True):
+    chat_id: int
+    id: int
+    sender_id: int
+    date: int
+    text: str
+
+
+class NewMessage(msgspec.Struct, tag_field="type", tag="new_message"):
+    chat_id: int
+    pts: int
+    date: int
+    message: Message
+
+
+_dec = msgspec.json.Decoder(Frame)
+_enc = msgspec.json.Encoder()
+
+
+class Ceiling:
+    def __init__(self) -> None:
+        self.by_chat: dict[int, list[Any]] = {}
+        self.pts: dict[int, int] = {}
+        self.connections = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif scope["type"] == "http":
+            body = _enc.encode({"ok": True, "connections": self.connections})
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+        elif scope["type"] == "websocket":
+            await self.websocket(receive, send)
+
+    async def websocket(self, receive: Any, send: Any) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        user_id = 0
+        chats: list[int] = []
+        self.connections += 1
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                frame = _dec.decode(message.get("text") or message.get("bytes") or b"{}")
+                p = frame.params
+                if frame.method == "messages.sendMessage" and p.peer is not None:
+                    chat = p.peer.chat_id
+                    pts = self.pts.get(chat, 0) + 1
+                    self.pts[chat] = pts
+                    now = int(time.time())
+                    msg = Message(chat, pts, user_id, now, p.text)
+                    await send({"type": "websocket.send", "text": (
+                        b'{"id":' + _enc.encode(frame.id) + b',"result":' + _enc.encode(msg)
+                        + b"}").decode()})
+                    update = (b'{"update":' + _enc.encode(NewMessage(chat, pts, now, msg))
+                              + b"}").decode()
+                    for other in self.by_chat.get(chat, ()):
+                        await other({"type": "websocket.send", "text": update})
+                elif frame.method == "connection.authorize":
+                    _, uid, chat_list = p.token.split(":", 2)
+                    user_id = int(uid)
+                    chats = [int(c) for c in chat_list.split(",") if c]
+                    for chat in chats:
+                        self.by_chat.setdefault(chat, []).append(send)
+                        self.pts.setdefault(chat, 0)
+                    result = {"id": user_id, "first_name": "Bench", "is_self": True}
+                    await send({"type": "websocket.send", "text": (
+                        b'{"id":' + _enc.encode(frame.id) + b',"result":' + _enc.encode(result)
+                        + b"}").decode()})
+                elif frame.method == "updates.getState":
+                    state = {"seq": 0, "date": int(time.time()),
+                             "chats": {str(c): self.pts.get(c, 0) for c in chats}}
+                    await send({"type": "websocket.send", "text": (
+                        b'{"id":' + _enc.encode(frame.id) + b',"result":' + _enc.encode(state)
+                        + b"}").decode()})
+                else:
+                    await send({"type": "websocket.send", "text": _enc.encode(
+                        {"id": frame.id, "error": {"code": 400, "type": "METHOD_INVALID"}}
+                    ).decode()})
+        finally:
+            self.connections -= 1
+            for chat in chats:
+                members = self.by_chat.get(chat)
+                if members is not None and send in members:
+                    members.remove(send)
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args()
+    print(f"ceiling serving http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(Ceiling(), host=args.host, port=args.port, loop="uvloop", http="httptools",
+                ws="websockets-sansio", ws_max_size=1 << 20, ws_ping_interval=30,
+                ws_ping_timeout=60, lifespan="on", access_log=False, log_level=args.log_level,
+                backlog=4096)
+
+
+if __name__ == "__main__":
+    main()

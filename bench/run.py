@@ -1,0 +1,248 @@
+"""Steppe benchmarks: run the scenarios against Steppe and the ceiling, print and save the table.
+
+    .venv/bin/python -m bench.run                 # the quick set (≤ 5 minutes)
+    .venv/bin/python -m bench.run --only A,C      # some scenarios
+    .venv/bin/python -m bench.run --full          # the issue's sizes
+    .venv/bin/python -m bench.run --only E --e-conns 100000
+
+Every server (Steppe as `steppe --data TMP --rate-limit 0 serve --port P`, or bench/ceiling.py)
+runs as its own process on a fresh temporary data folder; each scenario starts its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shlex
+import socket
+import sqlite3
+import sys
+import time
+import traceback
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.scenarios import NOT_YET, ORDER, SCENARIOS, Figure, Run  # noqa: E402
+from bench.server import ROOT, raise_nofile  # noqa: E402
+from bench.stats import fmt, lat  # noqa: E402
+
+QUICK = dict(duration=8.0, a_members=50, a_senders=10, a_receivers=10, a_inflight=8,
+             a_rate=1000.0, c_pairs=200, c_inflight=1, e_conns=5000, f_devices=1000)
+FULL = dict(duration=30.0, a_members=50, a_senders=10, a_receivers=10, a_inflight=8,
+            a_rate=1000.0, c_pairs=500, c_inflight=1, e_conns=100_000, f_devices=10_000)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench.run", description="Steppe benchmarks",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="the quick set (default)")
+    size.add_argument("--full", action="store_true", help="the issue's full sizes")
+    p.add_argument("--only", default="", help="scenarios to run, e.g. A,C (default: all)")
+    p.add_argument("--database", default=None, help="passed to `steppe --database`")
+    p.add_argument("--no-ceiling", action="store_true", help="skip the ceiling runs")
+    p.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    p.add_argument("--duration", type=float, help="seconds per load run (quick 8, full 30)")
+    p.add_argument("--pad", type=int, default=32, help="filler characters per message text")
+    p.add_argument("--drain", type=float, default=15.0,
+                   help="seconds to wait for the last deliveries after the last send")
+    p.add_argument("--a-members", type=int)
+    p.add_argument("--a-senders", type=int)
+    p.add_argument("--a-receivers", type=int)
+    p.add_argument("--a-inflight", type=int, help="sends in flight per sender (closed loop)")
+    p.add_argument("--a-rate", type=float, help="msg/s offered in the open loop (0: skip it)")
+    p.add_argument("--c-pairs", type=int)
+    p.add_argument("--c-inflight", type=int)
+    p.add_argument("--e-conns", type=int, help="idle connections to open (capped by open-files)")
+    p.add_argument("--e-concurrency", type=int, default=256,
+                   help="connects in progress per load process")
+    p.add_argument("--f-devices", type=int)
+    p.add_argument("--f-missed", type=int, default=100, help="events each device misses")
+    p.add_argument("--f-group", type=int, default=100, help="devices per group in F")
+    p.add_argument("--f-concurrency", type=int, default=0,
+                   help="reconnects in progress per load process (0: all at once)")
+    p.add_argument("--profile", nargs="?", const="A", choices=["A", "F"],
+                   help="py-spy the server during A's closed loop (or F's storm); needs py-spy")
+    p.add_argument("--out", type=Path, help="result file (default bench/results/DATE-HOST.md)")
+    p.add_argument("--no-write", action="store_true", help="print only")
+    args = p.parse_args(argv)
+    preset = FULL if args.full else QUICK
+    for key, value in preset.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    args.only = [s.strip().upper() for s in args.only.split(",") if s.strip()] or list(ORDER)
+    args.profile_path = None
+    if args.profile:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        args.profile_path = ROOT / "bench" / "results" / f"profile-{args.profile}-{stamp}.txt"
+    return args
+
+
+# ---- the machine -------------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    versions = []
+    for mod in ("uvicorn", "websockets", "uvloop", "msgspec"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except Exception:  # noqa: BLE001
+            pass
+    return {
+        "host": socket.gethostname(),
+        "cpu": cpu,
+        "cores": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count()),
+        "ram": mem,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+        "nofile": str(raise_nofile()),
+        "libs": ", ".join(versions),
+    }
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+def _value(f: Figure) -> str:
+    if f.text is not None:
+        return f.text
+    if f.latency is not None:
+        return lat(f.latency)
+    return fmt(f.value, f.unit)
+
+
+def _fraction(s: Figure, c: Figure | None) -> str:
+    if c is None or s.better == "none":
+        return ""
+    if s.latency is not None and c.latency is not None:
+        parts = []
+        for k in ("p50", "p99"):
+            a, b = s.latency[k], c.latency[k]
+            if a and b and a == a and b == b:
+                parts.append(f"{k} {b / a * 100:.0f}%")
+        return " · ".join(parts)
+    if not s.value or not c.value:
+        return ""
+    ratio = s.value / c.value if s.better == "higher" else c.value / s.value
+    return f"{ratio * 100:.0f}%"
+
+
+def table(results: list[tuple[Run, Run | None]], skipped: list[str]) -> str:
+    rows = ["| Scenario | Figure | Steppe | Ceiling | Steppe as % of ceiling |",
+            "|---|---|---|---|---|"]
+    for run, ceil in results:
+        status = "" if run.ok else " **(check failed)**"
+        rows.append(f"| **{run.scenario}** | *{run.label}*{status} | | | |")
+        for f in run.figures:
+            c = ceil.get(f.name) if ceil else None
+            rows.append(f"| | {f.name} | {_value(f)} | {_value(c) if c else ''} | {_fraction(f, c)} |")
+        for note in run.notes + (ceil.notes if ceil else []):
+            note = " / ".join(x.strip() for x in note.splitlines() if x.strip()).replace("|", "¦")
+            rows.append(f"| | note | {note} | | |")
+    for key in skipped:
+        title, why = NOT_YET[key]
+        rows.append(f"| **{key}** | *{title}* | not yet: {why} | | |")
+    return "\n".join(rows)
+
+
+def render(results: list[tuple[Run, Run | None]], skipped: list[str], info: dict[str, str],
+           args: argparse.Namespace, elapsed: float, profile: str | None) -> str:
+    mode = "full" if args.full else "quick"
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines = [
+        f"# Steppe benchmarks — {when} on {info['host']} ({mode} set)",
+        "",
+        f"- **Machine**: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, "
+        f"Linux {info['kernel']}; open-files limit {info['nofile']}",
+        f"- **Software**: Python {info['python']}, SQLite {info['sqlite']}, {info['libs']}",
+        f"- **Database**: {args.database or 'SQLite (default, WAL)'}; server: "
+        "`steppe --data TMP --rate-limit 0 serve --port P` (uvicorn, uvloop, websockets-sansio)",
+        f"- **Command**: `{' '.join(shlex.quote(a) for a in ['python', '-m', 'bench.run', *sys.argv[1:]])}`"
+        f" — took {elapsed:.0f}s",
+        f"- **Load average** (1 min) at start → end: {info['load_start']} → {info['load_end']}. "
+        "Server and load generator share the machine's cores: the load generator's CPU is shown, "
+        "and so is the CPU other processes on the machine used during each measured phase.",
+        "- Latencies are p50 / p95 / p99 / max. \"% of ceiling\": Steppe ÷ ceiling for rates, "
+        "ceiling ÷ Steppe for latencies and memory (100% = as good as the bare transport).",
+        "",
+        table(results, skipped),
+        "",
+    ]
+    if profile:
+        lines += [f"## Profile of the server under {args.profile}", "", "```", profile.rstrip(),
+                  "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    raise_nofile()
+    info = machine()
+    info["load_start"] = f"{os.getloadavg()[0]:.2f}"
+    started = time.monotonic()
+    results: list[tuple[Run, Run | None]] = []
+    skipped = [k for k in args.only if k in NOT_YET]
+    failed = False
+    for key in args.only:
+        if key not in SCENARIOS:
+            continue
+        title, func, has_ceiling = SCENARIOS[key]
+        targets = ["steppe"] + (["ceiling"] if has_ceiling and not args.no_ceiling else [])
+        got: dict[str, list[Run]] = {}
+        for target in targets:
+            print(f"[{time.monotonic() - started:5.0f}s] {key} ({title}) against {target} ...",
+                  flush=True)
+            try:
+                got[target] = func(args, target)
+            except Exception as exc:  # noqa: BLE001 - reported in the table, the run goes on
+                traceback.print_exc()
+                bad = Run(key, f"{title}: failed", target, ok=False)
+                bad.notes.append(f"{type(exc).__name__}: {str(exc)[-600:]}")
+                got[target] = [bad]
+            for run in got[target]:
+                print(f"         {run.label}: " + "; ".join(
+                    f"{f.name.split(' (')[0]} {_value(f)}" for f in run.figures[:4]), flush=True)
+        ceil_runs = got.get("ceiling", [])
+        for i, run in enumerate(got.get("steppe", [])):
+            results.append((run, ceil_runs[i] if i < len(ceil_runs) else None))
+            failed = failed or not run.ok
+    info["load_end"] = f"{os.getloadavg()[0]:.2f}"
+    profile = None
+    if args.profile_path and Path(args.profile_path).exists():
+        from bench.profile import summarize
+
+        profile = summarize(Path(args.profile_path), 20)
+        Path(args.profile_path).with_suffix(".summary.txt").write_text(profile)
+    text = render(results, skipped, info, args, time.monotonic() - started, profile)
+    print()
+    print(text)
+    if not args.no_write:
+        out = args.out or (ROOT / "bench" / "results"
+                           / f"{dt.date.today().isoformat()}-{info['host']}.md")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"written to {out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,418 @@
+"""Load-generator processes. Each runs one job over many sockets on its own uvloop and talks to
+the harness over a pipe: it reports `ready`, waits for `go`, runs, reports, and stops by itself
+when its time bounds run out (every wait below has a deadline).
+
+Jobs:
+- `chat`  (scenarios A, C): closed- or open-loop `messages.sendMessage` on some sockets, every
+  socket watching its chats; checks every accepted message arrived exactly once, in pts order.
+- `idle`  (scenario E): open and authorize sockets, hold them, close on request.
+- `storm` (scenario F): at one instant, every device connects, authorizes and catches up with
+  `updates.getDifference` from the state it had before it went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import resource
+import time
+from array import array
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from bench import wsclient
+from bench.wsclient import Event, Incoming, WsClient
+
+clock = time.monotonic_ns
+NS = 1_000_000_000
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def lift_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Pipe:
+    """The harness end; reads wait in a thread (the pipe's descriptor stays blocking)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def _recv(self, timeout: float) -> Any:
+        if not self.conn.poll(timeout):
+            raise TimeoutError("no word from the harness")
+        try:
+            return self.conn.recv()
+        except EOFError:
+            return {"cmd": "close"}
+
+    async def get(self, timeout: float) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, self._recv, timeout)
+
+    def put(self, msg: Any) -> None:
+        self.conn.send(msg)
+
+
+async def open_many(host: str, port: int, srcs: list[str], count: int, concurrency: int,
+                    authorize: list[str], *, state: bool = False, timeout: float = 60.0
+                    ) -> tuple[list[WsClient | None], list[float], list[Any], list[str]]:
+    """Open `count` sockets (source addresses round-robin) and authorize each with its token."""
+    socks: list[WsClient | None] = [None] * count
+    states: list[Any] = [None] * count
+    took: list[float] = []
+    errors: list[str] = []
+    sem = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(i: int) -> None:
+        async with sem:
+            t0 = clock()
+            try:
+                ws = await wsclient.connect(host, port, src=srcs[i % len(srcs)], timeout=timeout)
+                await wsclient.call(ws, "connection.authorize", {"token": authorize[i]}, timeout)
+                if state:
+                    states[i] = await wsclient.call(ws, "updates.getState", None, timeout)
+                socks[i] = ws
+                took.append((clock() - t0) / 1e6)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return socks, took, states, errors
+
+
+# ---- chat load (A, C) --------------------------------------------------------------------------
+
+@dataclass
+class Sock:
+    user_id: int
+    send_chat: int | None
+    watch: list[int]
+    rid: int = 0
+    out: dict[int, int] = field(default_factory=dict)
+    sent: int = 0
+    accepted: array = field(default_factory=lambda: array("q"))
+    errors: int = 0
+    rx: dict[int, array] = field(default_factory=dict)
+    pts: dict[int, int] = field(default_factory=dict)
+    gaps: int = 0
+    other_updates: int = 0
+    next_at: int = 0
+    stopped: bool = False
+    done: bool = False
+    lost: bool = False
+
+
+class ChatLoad:
+    def __init__(self, spec: dict[str, Any], pipe: Pipe):
+        self.spec = spec
+        self.pipe = pipe
+        self.mode: str = spec["mode"]  # closed | open
+        self.inflight: int = spec.get("inflight", 1)
+        self.duration_ns = int(spec["duration"] * NS)
+        self.max_sends: int = spec.get("max_sends", 10**9)
+        self.rate: float = spec.get("rate", 0.0)  # per sender, open loop
+        self.pad: bytes = b"x" * spec.get("pad", 32)
+        self.e2e = array("d")
+        self.send_lat = array("d")
+        self.deliveries = 0
+        self.first_send = 0
+        self.last_reply = 0
+        self.last_delivery = 0
+        self.end_at = 0
+        self.max_lag_ns = 0
+        self.error_types: dict[str, int] = {}
+        self.all_sent = asyncio.get_running_loop().create_future()
+        self.socks: list[WsClient] = []
+        self.senders: list[WsClient] = []
+
+    def _send(self, ws: WsClient, now: int) -> None:
+        st: Sock = ws.state
+        fid = ws.next_id()
+        st.rid += 1
+        st.out[fid] = now
+        st.sent += 1
+        ws.send_text(b'{"id":%d,"method":"messages.sendMessage","params":{"peer":{"chat_id":%d},'
+                     b'"text":"%d %s","random_id":%d}}' % (fid, st.send_chat, now, self.pad, st.rid))
+        if not self.first_send:
+            self.first_send = now
+
+    def _reply(self, ws: WsClient, fid: int, frame: Incoming, now: int) -> None:
+        st: Sock = ws.state
+        t0 = st.out.pop(fid, None)
+        if t0 is None:
+            return
+        self.send_lat.append((now - t0) / 1e6)
+        self.last_reply = max(self.last_reply, now)
+        if frame.error is not None:
+            st.errors += 1
+            kind = str(frame.error.get("type"))
+            self.error_types[kind] = self.error_types.get(kind, 0) + 1
+        else:
+            st.accepted.append(wsclient.decode_msg(frame.result).id)
+        if self.mode == "closed" and not st.stopped:
+            if now < self.end_at and st.sent < self.max_sends:
+                self._send(ws, now)
+            else:
+                st.stopped = True
+        if st.stopped and not st.out:
+            self._sender_done(st)
+
+    def _sender_done(self, st: Sock) -> None:
+        if st.done:
+            return
+        st.done = True
+        if all(s.state.done for s in self.senders) and not self.all_sent.done():
+            self.all_sent.set_result(None)
+
+    def _update(self, ws: WsClient, ev: Event, now: int) -> None:
+        if ev.type != "new_message" or ev.message is None:
+            ws.state.other_updates += 1
+            return
+        st: Sock = ws.state
+        chat = ev.chat_id
+        got = st.rx.get(chat)
+        if got is None:
+            got = st.rx[chat] = array("q")
+        got.append(ev.message.id)
+        last = st.pts.get(chat)
+        if last is not None and ev.pts != last + 1:
+            st.gaps += 1
+        st.pts[chat] = ev.pts
+        self.deliveries += 1
+        self.last_delivery = now
+        if ev.message.sender_id != st.user_id:
+            stamp = ev.message.text.partition(" ")[0]
+            if stamp.isdigit():
+                self.e2e.append((now - int(stamp)) / 1e6)
+
+    async def _open_loop(self) -> None:
+        period = int(NS / self.rate)
+        count = min(self.max_sends, int(self.rate * self.duration_ns / NS))
+        start = clock()
+        n = len(self.senders)
+        for i, ws in enumerate(self.senders):
+            ws.state.next_at = start + period * i // max(1, n)
+        hard_end = start + self.duration_ns + 5 * NS
+        while True:
+            now = clock()
+            pending = [ws for ws in self.senders if ws.state.sent < count]
+            if not pending or now > hard_end:
+                break
+            for ws in pending:
+                st = ws.state
+                while st.next_at <= now and st.sent < count:
+                    self.max_lag_ns = max(self.max_lag_ns, now - st.next_at)
+                    self._send(ws, now)
+                    st.next_at += period
+                if st.sent >= count:
+                    st.stopped = True
+            soonest = min((ws.state.next_at for ws in pending if not ws.state.stopped),
+                          default=now)
+            await asyncio.sleep(max(0.0, (soonest - clock()) / NS))
+        for ws in self.senders:
+            ws.state.stopped = True
+            if not ws.state.out:
+                self._sender_done(ws.state)
+
+    async def run(self) -> None:
+        spec = self.spec
+        conns = spec["conns"]
+        socks, took, states, errors = await open_many(
+            spec["host"], spec["port"], spec["srcs"], len(conns), spec.get("concurrency", 200),
+            [c["token"] for c in conns], state=True)
+        if errors:
+            self.pipe.put({"ready": False, "errors": errors[:5], "failed": len(errors)})
+            return
+        for ws, c, state in zip(socks, conns, states, strict=True):
+            assert ws is not None
+            st = Sock(user_id=c["user_id"], send_chat=c.get("send_chat"), watch=c["watch"],
+                      rid=random.getrandbits(50))
+            st.pts = {int(k): v for k, v in state["chats"].items() if int(k) in c["watch"]}
+            ws.state = st
+            ws.on_reply = lambda fid, frame, now, ws=ws: self._reply(ws, fid, frame, now)
+            ws.on_update = lambda ev, now, ws=ws: self._update(ws, ev, now)
+
+            def lost(ws: WsClient = ws) -> None:
+                ws.state.lost = True
+                ws.state.out.clear()
+                self._sender_done(ws.state)
+
+            ws.on_closed = lost
+            self.socks.append(ws)
+            if st.send_chat is not None:
+                self.senders.append(ws)
+        self.pipe.put({"ready": True, "connect_ms": took})
+        go = await self.pipe.get(120)
+        await asyncio.sleep(max(0.0, (go["at"] - clock()) / NS))
+        cpu0 = cpu_seconds()
+        start = clock()
+        self.end_at = start + self.duration_ns
+        if not self.senders:
+            self.all_sent.set_result(None)
+        elif self.mode == "closed":
+            for ws in self.senders:
+                for _ in range(min(self.inflight, self.max_sends)):
+                    self._send(ws, clock())
+        else:
+            asyncio.get_running_loop().create_task(self._open_loop())
+        try:
+            await asyncio.wait_for(asyncio.shield(self.all_sent), self.duration_ns / NS + 30)
+        except TimeoutError:
+            pass
+        accepted: dict[int, list[int]] = {}
+        for ws in self.senders:
+            accepted.setdefault(ws.state.send_chat, []).extend(ws.state.accepted)
+        self.pipe.put({"phase": "sent", "accepted": accepted,
+                       "sent": sum(ws.state.sent for ws in self.senders),
+                       "unanswered": sum(len(ws.state.out) for ws in self.senders),
+                       "first_send": self.first_send, "last_reply": self.last_reply,
+                       "errors": dict(self.error_types), "max_lag_ms": self.max_lag_ns / 1e6})
+        expect: dict[int, list[int]] = (await self.pipe.get(120))["expect"]
+        want = {chat: set(ids) for chat, ids in expect.items()}
+        deadline = clock() + int(spec.get("drain", 15) * NS)
+        while clock() < deadline:
+            if all(ws.state.lost or all(len(ws.state.rx.get(c, ())) >= len(want.get(c, ()))
+                                        for c in ws.state.watch) for ws in self.socks):
+                break
+            await asyncio.sleep(0.01)
+        cpu1 = cpu_seconds()
+        missing = dups = extra = gaps = lost = 0
+        codes: dict[str, int] = {}
+        for ws in self.socks:
+            st = ws.state
+            gaps += st.gaps
+            lost += st.lost
+            if st.lost:
+                key = str(ws.close_code or "no close frame")
+                codes[key] = codes.get(key, 0) + 1
+            for chat in st.watch:
+                got = st.rx.get(chat, array("q"))
+                seen = set(got)
+                dups += len(got) - len(seen)
+                missing += len(want.get(chat, set()) - seen)
+                extra += len(seen - want.get(chat, set()))
+        self.pipe.put({"phase": "done", "e2e": self.e2e, "send_lat": self.send_lat,
+                       "deliveries": self.deliveries, "last_delivery": self.last_delivery,
+                       "missing": missing, "dups": dups, "extra": extra, "gaps": gaps,
+                       "lost": lost, "close_codes": codes, "cpu": cpu1 - cpu0, "start": start})
+        await self.pipe.get(60)
+        for ws in self.socks:
+            ws.close()
+        await asyncio.sleep(0.2)
+
+
+# ---- idle connections (E) ----------------------------------------------------------------------
+
+async def idle(spec: dict[str, Any], pipe: Pipe) -> None:
+    cpu0 = cpu_seconds()
+    t0 = clock()
+    socks, took, _, errors = await open_many(
+        spec["host"], spec["port"], spec["srcs"], len(spec["tokens"]), spec.get("concurrency", 256),
+        spec["tokens"])
+    elapsed = (clock() - t0) / NS
+    opened = [ws for ws in socks if ws is not None]
+    pipe.put({"ready": True, "opened": len(opened), "failed": len(errors), "errors": errors[:5],
+              "connect_ms": took, "elapsed": elapsed, "cpu": cpu_seconds() - cpu0})
+    await pipe.get(spec.get("hold", 600))
+    still = sum(1 for ws in opened if not ws.lost)
+    for ws in opened:
+        ws.close()
+    await asyncio.sleep(0.5)
+    pipe.put({"phase": "done", "still_open": still})
+
+
+# ---- reconnect storm (F) -----------------------------------------------------------------------
+
+async def storm(spec: dict[str, Any], pipe: Pipe) -> None:
+    devices = spec["devices"]
+    host, port, srcs = spec["host"], spec["port"], spec["srcs"]
+    sem = asyncio.Semaphore(spec.get("concurrency") or len(devices) or 1)
+    took = array("d")
+    caught = [0]
+    events = [0]
+    bad: list[str] = []
+    socks: list[WsClient] = []
+    pipe.put({"ready": True})
+    go = await pipe.get(120)
+    await asyncio.sleep(max(0.0, (go["at"] - clock()) / NS))
+    cpu0 = cpu_seconds()
+    start = clock()
+
+    async def one(i: int, dev: dict[str, Any]) -> None:
+        async with sem:
+            try:
+                ws = await wsclient.connect(host, port, src=srcs[i % len(srcs)], timeout=60)
+                socks.append(ws)
+                await wsclient.call(ws, "connection.authorize", {"token": dev["token"]}, 60)
+                seq, pts = dev["seq"], dict(dev["pts"])
+                ids: list[int] = []
+                for _ in range(50):
+                    diff = await wsclient.call(
+                        ws, "updates.getDifference",
+                        {"seq": seq, "pts": {str(k): v for k, v in pts.items()}}, 60)
+                    seq = diff["seq"]
+                    for chat in diff["chats"]:
+                        if chat.get("too_long"):
+                            bad.append("too_long")
+                        for ev in chat.get("events", []):
+                            chat_id = ev["chat_id"]
+                            if ev["pts"] != pts.get(chat_id, 0) + 1:
+                                bad.append("pts gap")
+                            pts[chat_id] = ev["pts"]
+                            if ev["type"] == "new_message":
+                                ids.append(ev["message"]["id"])
+                    if not diff.get("more"):
+                        break
+                if len(ids) != dev["expect"] or len(set(ids)) != len(ids):
+                    bad.append(f"got {len(ids)} of {dev['expect']}")
+                events[0] += len(ids)
+                caught[0] += 1
+                took.append((clock() - start) / 1e6)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                bad.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    await asyncio.wait_for(asyncio.gather(*(one(i, d) for i, d in enumerate(devices))),
+                           spec.get("timeout", 120))
+    cpu1 = cpu_seconds()
+    pipe.put({"phase": "done", "took_ms": took, "caught": caught[0], "events": events[0],
+              "bad": bad[:5], "bad_count": len(bad), "cpu": cpu1 - cpu0, "start": start})
+    await pipe.get(60)
+    for ws in socks:
+        ws.close()
+    await asyncio.sleep(0.3)
+
+
+# ---- process entry -----------------------------------------------------------------------------
+
+def main(conn: Connection, spec: dict[str, Any]) -> None:
+    lift_nofile()
+
+    async def run() -> None:
+        pipe = Pipe(conn)
+        job = spec["job"]
+        try:
+            if job == "chat":
+                await ChatLoad(spec, pipe).run()
+            elif job == "idle":
+                await idle(spec, pipe)
+            elif job == "storm":
+                await storm(spec, pipe)
+            else:
+                raise ValueError(job)
+        except Exception as exc:  # noqa: BLE001 - the harness reports it
+            pipe.put({"phase": "failed", "error": f"{type(exc).__name__}: {exc}"})
+
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        asyncio.run(run())
+    else:
+        uvloop.run(run())

@@ -1,0 +1,273 @@
+"""Each bot's update queue, fed from committed events.
+
+A bot is a member of the chats it is in, so everything it may see is already in two logs: its own
+account events (which chats it joined, at which pts) and each chat's event log. The feed keeps a
+cursor per (bot, chat) and per bot account; woken by the bus, it reads the logs past the cursors,
+turns the events the bot may see into queued updates, and moves the cursor in the same
+transaction (compare-and-set), so nothing is lost when a bus message is, and nothing is queued
+twice when two workers race. Updates get increasing ids per bot and are kept 24 hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from steppe.domain import access, bots
+from steppe.domain.bots import Bot
+from steppe.domain.models import Chat, Member, Message, User
+from steppe.services.core import Core
+from steppe.store.bots import BotStore
+
+log = logging.getLogger(__name__)
+BATCH = 100
+Item = tuple[str, int, str]  # kind, chat id, payload
+Internal = Callable[[str, dict[str, Any]], Awaitable[None]]
+_enc = msgspec.json.Encoder()
+_dec = msgspec.json.Decoder()
+
+
+class BotFeed:
+    def __init__(self, core: Core, store: BotStore):
+        self.core = core
+        self.store = store
+        self.bot_ids: set[int] = set()
+        self.chat_bots: dict[int, set[int]] = {}
+        self.internal: dict[int, Internal] = {}
+        self.listeners: list[Callable[[int], None]] = []
+        self._dirty_bots: set[int] = set()
+        self._dirty_chats: set[int] = set()
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._idle: asyncio.Event | None = None
+        core.bus.subscribe(self.on_bus)
+
+    async def start(self) -> None:
+        self._wake, self._idle = asyncio.Event(), asyncio.Event()
+        self.bot_ids = set(await self.store.all_ids())
+        self.chat_bots = await self.store.chats_with_bots()
+        self._dirty_bots |= self.bot_ids
+        self._dirty_chats |= set(self.chat_bots)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+    async def settled(self) -> None:
+        """Wait until every pending wake-up was processed (tests and shutdown)."""
+        while self._dirty_bots or self._dirty_chats or (self._idle and not self._idle.is_set()):
+            await asyncio.sleep(0.005)
+
+    # ---- wake-ups ----------------------------------------------------------------------------
+
+    def on_bus(self, topic: str, data: bytes) -> None:
+        kind, _, ident = topic.partition(".")
+        if kind == "c":
+            chat_id = int(ident)
+            if chat_id in self.chat_bots:
+                self._mark(chats=chat_id)
+        elif kind == "u":
+            user_id = int(ident)
+            if user_id in self.bot_ids:
+                self._mark(bot=user_id)
+        elif kind == "bn":
+            self.bot_ids.add(int(ident))
+        elif kind == "bu":
+            for listener in list(self.listeners):
+                listener(int(ident))
+
+    def _mark(self, *, bot: int | None = None, chats: int | None = None) -> None:
+        if bot is not None:
+            self._dirty_bots.add(bot)
+        if chats is not None:
+            self._dirty_chats.add(chats)
+        if self._wake is not None:
+            self._wake.set()
+
+    def woke(self, bot_id: int) -> None:
+        """Tell listeners (pollers, webhooks) on every node that the bot has new updates."""
+        self.core.publish_ephemeral(f"bu.{bot_id}", b"")
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._idle is not None
+        while True:
+            self._idle.set()
+            await self._wake.wait()
+            self._wake.clear()
+            self._idle.clear()
+            while self._dirty_bots or self._dirty_chats:
+                if self._dirty_bots:
+                    await self._guard(self._account, self._dirty_bots.pop())
+                else:
+                    await self._guard(self._chat, self._dirty_chats.pop())
+
+    @staticmethod
+    async def _guard(step: Callable[[int], Awaitable[None]], key: int) -> None:
+        try:
+            await step(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("bot feed failed on %s", key)
+
+    # ---- the bot's account log: chats it joined ----------------------------------------------
+
+    async def _account(self, bot_id: int) -> None:
+        bot = await self.store.get(bot_id)
+        if bot is None:
+            self.bot_ids.discard(bot_id)
+            return
+        payloads = await self.core.chats.user_events(bot_id, bot.user_seq, BATCH)
+        if not payloads:
+            return
+        joined: dict[int, int] = {}
+        for payload in payloads:
+            ev = _dec.decode(payload)
+            if ev.get("type") == "join_chat":
+                joined[int(ev["chat"]["id"])] = int(ev.get("pts", 0))
+        seq_to = bot.user_seq + len(payloads)
+        if await self.store.advance_user(bot_id, bot.user_seq, seq_to, joined, [], [], 0):
+            for chat_id in joined:
+                self.chat_bots.setdefault(chat_id, set()).add(bot_id)
+                self._dirty_chats.add(chat_id)
+        if len(payloads) == BATCH:
+            self._dirty_bots.add(bot_id)
+
+    # ---- a chat's log ------------------------------------------------------------------------
+
+    async def _chat(self, chat_id: int) -> None:
+        cursors = await self.store.cursors(chat_id)
+        if not cursors:
+            self.chat_bots.pop(chat_id, None)
+            return
+        chat = await self.core.chats.get_chat(chat_id)
+        if chat is None:
+            return
+        events = [_dec.decode(p) for p in
+                  await self.core.chats.chat_events(chat_id, min(cursors.values()), BATCH)]
+        for bot_id, pts in cursors.items():
+            mine = [e for e in events if e["pts"] > pts]
+            if mine:
+                await self._deliver(bot_id, chat, pts, mine)
+        if len(events) == BATCH:
+            self._dirty_chats.add(chat_id)
+
+    async def _deliver(self, bot_id: int, chat: Chat, pts: int, events: list[dict[str, Any]]
+                       ) -> None:
+        bot = await self.store.get(bot_id)
+        users = await self.core.store.get_users([bot_id])
+        if bot is None or bot_id not in users:
+            return
+        _, member = await self.core.chats.chat_and_member(chat.id, bot_id)
+        items: list[Item] = []
+        last, close = pts, False
+        for ev in events:
+            last = ev["pts"]
+            got, close = await self._convert(bot, users[bot_id], chat, member, ev)
+            items += got
+            if close:
+                break
+        internal = self.internal.get(bot_id)
+        queued = [] if internal else [i for i in items if bots.allowed(i[0], bot.allowed_updates)]
+        expires = self.core.clock.now() + bots.UPDATE_TTL
+        if not await self.store.advance_chat(bot_id, chat.id, pts, last, queued, expires,
+                                             close=close):
+            return
+        if close:
+            self.chat_bots.get(chat.id, set()).discard(bot_id)
+        if internal:
+            for kind, _, payload in items:
+                try:
+                    await internal(kind, _dec.decode(payload))
+                except Exception:
+                    log.exception("internal bot %s failed", bot_id)
+        elif queued:
+            self.woke(bot_id)
+
+    async def _convert(self, bot: Bot, me: User, chat: Chat, member: Member | None,
+                       ev: dict[str, Any]) -> tuple[list[Item], bool]:
+        kind = ev.get("type")
+        if kind not in ("new_message", "edit_message"):
+            return [], False
+        msg = msgspec.convert(ev["message"], Message)
+        if msg.action is not None:
+            return self._service(bot, chat, member, msg)
+        if msg.sender_id == bot.user_id:
+            return [], False
+        admin = member is not None and access.is_admin(member)
+        if chat.kind != "private" and chat.kind != "channel":
+            replied = None
+            if msg.reply_to is not None and bot.privacy and not admin:
+                found = await self.core.chats.get_messages(chat.id, [msg.reply_to])
+                replied = found[0].sender_id if found else None
+            if not bots.sees_in_group(msg, bot.user_id, me.username or "", privacy=bot.privacy,
+                                      admin=admin, replied_sender=replied):
+                return [], False
+        channel = chat.kind == "channel"
+        name = {("new_message", False): "message", ("edit_message", False): "edited_message",
+                ("new_message", True): "channel_post",
+                ("edit_message", True): "edited_channel_post"}[(kind, channel)]
+        return [(name, chat.id, _enc.encode({"message": ev["message"]}).decode())], False
+
+    def _service(self, bot: Bot, chat: Chat, member: Member | None, msg: Message
+                 ) -> tuple[list[Item], bool]:
+        """Membership changes: my_chat_member for the bot itself, chat_member for others, and
+        the service message."""
+        action = msg.action
+        assert action is not None
+        ids = action.user_ids
+        payload = _enc.encode({"message": msgspec.to_builtins(msg)}).decode()
+        items: list[Item] = []
+        if action.type in ("chat_create", "chat_add_user"):
+            for uid in ids:
+                new = "administrator" if uid == bot.user_id and member is not None and \
+                    access.is_admin(member) else "member"
+                kind = "my_chat_member" if uid == bot.user_id else "chat_member"
+                if uid != msg.sender_id or action.type == "chat_add_user":
+                    items.append((kind, chat.id, self._member_change(msg, uid, "left", new)))
+            if msg.sender_id != bot.user_id and chat.kind != "private":
+                items.append(("message", chat.id, payload))
+            return items, False
+        if action.type == "chat_delete_user":
+            if bot.user_id in ids:
+                status = "left" if msg.sender_id == bot.user_id else "kicked"
+                return [("my_chat_member", chat.id,
+                         self._member_change(msg, bot.user_id, "member", status))], True
+            items = [("chat_member", chat.id, self._member_change(msg, uid, "member", "left"))
+                     for uid in ids]
+            if msg.sender_id != bot.user_id:
+                items.append(("message", chat.id, payload))
+            return items, False
+        if msg.sender_id != bot.user_id:
+            items.append(("message", chat.id, payload))
+        return items, False
+
+    @staticmethod
+    def _member_change(msg: Message, user_id: int, old: str, new: str) -> str:
+        return _enc.encode({"actor": msg.sender_id, "user_id": user_id, "old": old, "new": new,
+                            "date": msg.date}).decode()
+
+    # ---- updates that come from no chat log --------------------------------------------------
+
+    async def push(self, bot_id: int, kind: str, chat_id: int, payload: dict[str, Any],
+                   ttl: int = bots.UPDATE_TTL) -> None:
+        """Queue an update that is no chat event (a callback or inline query, a poll answer)."""
+        bot = await self.store.get(bot_id)
+        if bot is None or not bots.allowed(kind, bot.allowed_updates):
+            return
+        internal = self.internal.get(bot_id)
+        if internal is not None:
+            await internal(kind, payload)
+            return
+        await self.store.enqueue(bot_id, [(kind, chat_id, _enc.encode(payload).decode())],
+                                 self.core.clock.now() + ttl)
+        self.woke(bot_id)

@@ -1,0 +1,394 @@
+"""Messages in supergroups and channels: a post (one message row, one event row, the chat row,
+whatever the number of subscribers), reply threads and comments, read marks as account events,
+deletions, counters kept on the message (views, forwards, replies), pins, forum topics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from steppe.domain import access
+from steppe.domain import updates as up
+from steppe.domain.channels import ForumTopic
+from steppe.domain.markup import Poll
+from steppe.domain.models import Action, Forward, Message, Replies
+from steppe.store import rows
+from steppe.store.channels import _log
+from steppe.store.chats import _append
+from steppe.store.db import Database, Db
+from steppe.store.rows import MESSAGE_COLUMNS
+from steppe.store.store import Emitted, Out, _chat_event, _user_event
+
+TOPIC_COLUMNS = "chat_id, id, title, creator_id, date, icon_color, closed, pinned, hidden"
+_poll = msgspec.json.Encoder()
+CAS_TRIES = 8
+
+
+@dataclass
+class Plan:
+    """What storing one message in a supergroup or channel involves besides appending it."""
+
+    template: Message
+    random_id: int | None = None
+    slowmode: Callable[[int | None], int] | None = None  # last sent date -> seconds to wait
+    thread_id: int | None = None  # the thread (topic, reply thread) the message joins
+    count_reply: bool = False  # bump the thread root's reply count (and its channel post's)
+    discussion_group: int | None = None  # a channel post: copy it here for comments
+    forwarded_from: tuple[int, int] | None = None  # a channel post forwarded: count it there
+    new_poll: Poll | None = None  # a new poll, as its creator made it
+    scheduled_id: int | None = None  # delivering this scheduled message
+    scheduled_sender: int = 0
+
+
+def public_poll(poll: Poll) -> Poll:
+    """A poll as every member sees it: the quiz answer only once it is closed."""
+    if poll.is_closed:
+        return poll
+    return msgspec.structs.replace(poll, correct_option_id=None, explanation=None)
+
+
+async def _rewrite(db: Db, chat_id: int, msg_id: int, change: Callable[[Message], Message]
+                   ) -> Message | None:
+    """Read-modify-write a live message's fields beyond the base columns, as compare-and-swap
+    on its `extra` JSON (PostgreSQL's concurrent writers retry; SQLite never needs to)."""
+    for _ in range(CAS_TRIES):
+        row = await db.fetchrow(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1"
+                                " AND id = $2 AND deleted = 0", chat_id, msg_id)
+        if row is None:
+            return None
+        msg = change(rows.message(row))
+        n = await db.execute("UPDATE messages SET extra = $3 WHERE chat_id = $1 AND id = $2"
+                             " AND coalesce(extra, '') = $4", chat_id, msg_id,
+                             rows.message_extra(msg), row[11] or "")
+        if n:
+            return msg
+    raise RuntimeError(f"message {chat_id}/{msg_id} kept changing")
+
+
+def _replies(delta: int, msg_id: int) -> Callable[[Message], Message]:
+    def change(m: Message) -> Message:
+        r = m.replies or Replies()
+        top = max(r.max_id or 0, msg_id) if delta > 0 else r.max_id
+        return msgspec.structs.replace(m, replies=msgspec.structs.replace(
+            r, count=max(0, r.count + delta), max_id=top))
+
+    return change
+
+
+async def _count_reply(db: Db, chat_id: int, root: int, msg_id: int, delta: int) -> None:
+    """A reply joined (+1) or left (-1) the thread of `root`; a channel post with its copy as
+    the root counts its comments too."""
+    await _rewrite(db, chat_id, root, _replies(delta, msg_id))
+    post = await db.fetchrow("SELECT channel_id, post_id FROM discussions WHERE group_id = $1"
+                             " AND group_msg_id = $2", chat_id, root)
+    if post is not None:
+        await _rewrite(db, post[0], post[1], _replies(delta, msg_id))
+
+
+def _topic(r: Any) -> ForumTopic:
+    return ForumTopic(chat_id=r[0], id=r[1], title=r[2], creator_id=r[3], date=r[4],
+                      icon_color=r[5], closed=bool(r[6]), pinned=bool(r[7]), hidden=bool(r[8]))
+
+
+async def _get_topic(db: Db, chat_id: int, topic_id: int) -> ForumTopic | None:
+    row = await db.fetchrow(f"SELECT {TOPIC_COLUMNS} FROM forum_topics WHERE chat_id = $1"
+                            " AND id = $2", chat_id, topic_id)
+    return _topic(row) if row else None
+
+
+class PostStore:
+    def __init__(self, database: Database):
+        self.database = database
+
+    # ---- posting -----------------------------------------------------------------------------
+
+    async def post(self, plan: Plan) -> tuple[Message | None, Out]:
+        """Store one message as `plan` says; None when a scheduled message was already sent."""
+        t = plan.template
+
+        async def op(db: Db) -> tuple[Message | None, Out]:
+            out: Out = []
+            if plan.scheduled_id is not None:
+                if not await db.execute("DELETE FROM scheduled_messages WHERE id = $1",
+                                        plan.scheduled_id):
+                    return None, []
+                out.append(await _user_event(db, plan.scheduled_sender, lambda s: up.DeleteScheduled(
+                    s, t.date, t.chat_id, [plan.scheduled_id or 0], sent=True)))
+            if plan.random_id is not None:
+                row = await db.fetchrow(f"SELECT {MESSAGE_COLUMNS} FROM messages"
+                                        " WHERE sender_id = $1 AND random_id = $2",
+                                        t.sender_id, plan.random_id)
+                if row:
+                    return rows.message(row), []
+            if plan.slowmode is not None:
+                last = await db.fetchval("SELECT date FROM messages WHERE chat_id = $1"
+                                         " AND sender_id = $2 ORDER BY id DESC LIMIT 1",
+                                         t.chat_id, t.sender_id)
+                access.check_slowmode(plan.slowmode(last))
+            msg, ev = await _append(db, t, plan.random_id)
+            out.append(ev)
+            await self._extras(db, plan, msg)
+            if plan.discussion_group is not None:
+                out.append(await self._copy_to_discussion(db, msg, plan.discussion_group))
+            return msg, out
+
+        return await self.database.write(op)
+
+    @staticmethod
+    async def _extras(db: Db, plan: Plan, msg: Message) -> None:
+        if plan.thread_id is not None:
+            await db.execute("INSERT INTO message_threads (chat_id, thread_id, msg_id)"
+                             " VALUES ($1, $2, $3)", msg.chat_id, plan.thread_id, msg.id)
+            if plan.count_reply:
+                await _count_reply(db, msg.chat_id, plan.thread_id, msg.id, +1)
+        if plan.new_poll is not None:
+            await db.execute("INSERT INTO polls (id, creator_id, poll, date) VALUES ($1, $2, $3,"
+                             " $4)", plan.new_poll.id, plan.template.sender_id,
+                             _poll.encode(plan.new_poll).decode(), msg.date)
+        if msg.poll is not None:
+            await db.execute("INSERT INTO poll_messages (poll_id, chat_id, msg_id) VALUES ($1, $2,"
+                             " $3) ON CONFLICT DO NOTHING", msg.poll.id, msg.chat_id, msg.id)
+        if plan.forwarded_from is not None:
+            await _rewrite(db, *plan.forwarded_from,
+                           lambda m: msgspec.structs.replace(m, forwards=(m.forwards or 0) + 1))
+
+    @staticmethod
+    async def _copy_to_discussion(db: Db, post: Message, group: int) -> Emitted:
+        copy = msgspec.structs.replace(
+            post, chat_id=group, id=0, views=None, forwards=None, replies=Replies(),
+            fwd_from=Forward(from_user_id=post.sender_id, date=post.date,
+                             from_chat_id=post.chat_id, from_msg_id=post.id))
+        sent, ev = await _append(db, copy)
+        await db.execute("INSERT INTO discussions (channel_id, post_id, group_id, group_msg_id)"
+                         " VALUES ($1, $2, $3, $4)", post.chat_id, post.id, group, sent.id)
+        if sent.poll is not None:
+            await db.execute("INSERT INTO poll_messages (poll_id, chat_id, msg_id) VALUES ($1, $2,"
+                             " $3) ON CONFLICT DO NOTHING", sent.poll.id, group, sent.id)
+        return ev
+
+    async def post_poll(self, msg: Message, now: int) -> None:
+        """Adopt a poll a message got another way (a bot's): its votes are counted from now."""
+        assert msg.poll is not None
+
+        async def op(db: Db) -> None:
+            await db.execute("INSERT INTO polls (id, creator_id, poll, date) VALUES ($1, $2, $3,"
+                             " $4) ON CONFLICT DO NOTHING", msg.poll.id, msg.sender_id,
+                             _poll.encode(msg.poll).decode(), now)
+            await db.execute("INSERT INTO poll_messages (poll_id, chat_id, msg_id) VALUES ($1, $2,"
+                             " $3) ON CONFLICT DO NOTHING", msg.poll.id, msg.chat_id, msg.id)
+
+        await self.database.write(op)
+
+    # ---- reading, deleting, counters ---------------------------------------------------------
+
+    async def read(self, chat_id: int, user_id: int, max_id: int, now: int
+                   ) -> tuple[Out, bool]:
+        """Move the user's read mark (an account event); True when it passed everyone's."""
+
+        async def op(db: Db) -> tuple[Out, bool]:
+            top = await db.fetchval("SELECT read_inbox_max_id FROM members WHERE chat_id = $1"
+                                    " ORDER BY read_inbox_max_id DESC LIMIT 1", chat_id)
+            n = await db.execute("UPDATE members SET read_inbox_max_id = $3 WHERE chat_id = $1"
+                                 " AND user_id = $2 AND read_inbox_max_id < $3",
+                                 chat_id, user_id, max_id)
+            if not n:
+                return [], False
+            ev = await _user_event(db, user_id,
+                                   lambda s: up.ReadChannelInbox(s, now, chat_id, max_id))
+            return [ev], max_id > (top or 0)
+
+        return await self.database.write(op)
+
+    async def delete(self, chat_id: int, ids: list[int], actor: int, now: int,
+                     logged: list[Message]) -> Out:
+        """Delete for everyone; replies leave their thread's count; deleting others' messages
+        goes to the admin log with what was deleted."""
+
+        async def op(db: Db) -> Out:
+            gone = []
+            for msg_id in ids:
+                n = await db.execute(
+                    "UPDATE messages SET deleted = 1, text = '', entities = NULL, fwd = NULL"
+                    " WHERE chat_id = $1 AND id = $2 AND deleted = 0", chat_id, msg_id)
+                if n:
+                    gone.append(msg_id)
+            for msg_id in gone:
+                for (thread_id,) in await db.fetch("SELECT thread_id FROM message_threads"
+                                                   " WHERE chat_id = $1 AND msg_id = $2",
+                                                   chat_id, msg_id):
+                    await db.execute("DELETE FROM message_threads WHERE chat_id = $1"
+                                     " AND thread_id = $2 AND msg_id = $3", chat_id, thread_id,
+                                     msg_id)
+                    await _count_reply(db, chat_id, thread_id, msg_id, -1)
+            for m in logged:
+                if m.id in gone:
+                    await _log(db, chat_id, actor, now, "delete", message=msgspec.to_builtins(m))
+            if not gone:
+                return []
+            ev, _ = await _chat_event(db, chat_id, now,
+                                      lambda p: up.DeleteMessages(chat_id, p, now, gone))
+            return [ev]
+
+        return await self.database.write(op)
+
+    async def add_views(self, counts: dict[tuple[int, int], int]) -> None:
+        """Store views counted since the last flush: one row write per viewed message."""
+
+        async def op(db: Db) -> None:
+            for (chat_id, msg_id), n in sorted(counts.items()):
+                await _rewrite(db, chat_id, msg_id,
+                               lambda m, n=n: msgspec.structs.replace(m, views=(m.views or 0) + n))
+
+        await self.database.write(op)
+
+    async def discussion_of(self, channel_id: int, post_id: int) -> tuple[int, int] | None:
+        async def op(db: Db) -> tuple[int, int] | None:
+            row = await db.fetchrow("SELECT group_id, group_msg_id FROM discussions"
+                                    " WHERE channel_id = $1 AND post_id = $2", channel_id, post_id)
+            return (row[0], row[1]) if row else None
+
+        return await self.database.read(op)
+
+    async def thread_of(self, chat_id: int, msg_id: int) -> int | None:
+        async def op(db: Db) -> int | None:
+            return await db.fetchval(  # type: ignore[no-any-return]
+                "SELECT thread_id FROM message_threads WHERE chat_id = $1 AND msg_id = $2",
+                chat_id, msg_id)
+
+        return await self.database.read(op)
+
+    async def thread(self, chat_id: int, thread_id: int, offset_id: int, limit: int
+                     ) -> list[Message]:
+        """A thread's messages older than `offset_id` (0: the newest), newest first."""
+        cols = ", ".join("m." + c.strip() for c in MESSAGE_COLUMNS.split(","))
+
+        async def op(db: Db) -> list[Message]:
+            found = await db.fetch(
+                f"SELECT {cols} FROM message_threads t JOIN messages m ON m.chat_id = t.chat_id"
+                " AND m.id = t.msg_id WHERE t.chat_id = $1 AND t.thread_id = $2 AND t.msg_id < $3"
+                " AND m.deleted = 0 ORDER BY t.msg_id DESC LIMIT $4", chat_id, thread_id,
+                offset_id or 2**62, limit)
+            return [rows.message(r) for r in found]
+
+        return await self.database.read(op)
+
+    async def pinned(self, chat_id: int, limit: int) -> list[Message]:
+        """Pinned messages, the most recent first."""
+
+        async def op(db: Db) -> list[Message]:
+            found = await db.fetch(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1"
+                                   " AND pinned != 0 AND deleted = 0 ORDER BY id DESC LIMIT $2",
+                                   chat_id, limit)
+            return [rows.message(r) for r in found]
+
+        return await self.database.read(op)
+
+    async def unpin_all(self, chat_id: int, actor: int, now: int) -> Out:
+        async def op(db: Db) -> Out:
+            ids = [r[0] for r in await db.fetch(
+                "SELECT id FROM messages WHERE chat_id = $1 AND pinned != 0 AND deleted = 0"
+                " ORDER BY id", chat_id)]
+            out: Out = []
+            for msg_id in ids:
+                await db.execute("UPDATE messages SET pinned = 0 WHERE chat_id = $1 AND id = $2",
+                                 chat_id, msg_id)
+                ev, _ = await _chat_event(db, chat_id, now,
+                                          lambda p, i=msg_id: up.PinMessage(chat_id, p, now, i,
+                                                                            False))
+                out.append(ev)
+            if ids:
+                await _log(db, chat_id, actor, now, "pin", ids=ids, pinned=False)
+            return out
+
+        return await self.database.write(op)
+
+    async def log_pin(self, chat_id: int, actor: int, msg_id: int, pinned: bool, now: int) -> None:
+        async def op(db: Db) -> None:
+            await _log(db, chat_id, actor, now, "pin", ids=[msg_id], pinned=pinned)
+
+        await self.database.write(op)
+
+    async def log_edit(self, chat_id: int, actor: int, prev: Message, now: int) -> None:
+        async def op(db: Db) -> None:
+            await _log(db, chat_id, actor, now, "edit", message=msgspec.to_builtins(prev))
+
+        await self.database.write(op)
+
+    # ---- forum topics ------------------------------------------------------------------------
+
+    async def topic(self, chat_id: int, topic_id: int) -> ForumTopic | None:
+        async def op(db: Db) -> ForumTopic | None:
+            return await _get_topic(db, chat_id, topic_id)
+
+        return await self.database.read(op)
+
+    async def topics(self, chat_id: int, offset_id: int, limit: int) -> list[ForumTopic]:
+        """Pinned topics first (in pin order), then the newest."""
+
+        async def op(db: Db) -> list[ForumTopic]:
+            found = await db.fetch(
+                f"SELECT {TOPIC_COLUMNS} FROM forum_topics WHERE chat_id = $1 AND id < $2"
+                " ORDER BY pinned DESC, id DESC LIMIT $3", chat_id, offset_id or 2**62, limit)
+            return [_topic(r) for r in found]
+
+        return await self.database.read(op)
+
+    async def create_topic(self, chat_id: int, actor: int, title: str, icon_color: int, now: int
+                           ) -> tuple[ForumTopic, Out]:
+        async def op(db: Db) -> tuple[ForumTopic, Out]:
+            action = Action("topic_create", title=title, icon_color=icon_color)
+            msg, ev = await _append(db, Message(chat_id=chat_id, id=0, sender_id=actor, date=now,
+                                                action=action))
+            topic = ForumTopic(chat_id=chat_id, id=msg.id, title=title, creator_id=actor,
+                               date=now, icon_color=icon_color)
+            await db.execute(f"INSERT INTO forum_topics ({TOPIC_COLUMNS}) VALUES ($1, $2, $3, $4,"
+                             " $5, $6, 0, 0, 0)", chat_id, topic.id, title, actor, now, icon_color)
+            await _log(db, chat_id, actor, now, "topic", op="create", topic_id=topic.id,
+                       title=title)
+            changed, _ = await _chat_event(db, chat_id, now,
+                                           lambda p: up.ForumTopicChanged(chat_id, p, now, topic))
+            return topic, [ev, changed]
+
+        return await self.database.write(op)
+
+    async def edit_topic(self, chat_id: int, topic_id: int, actor: int, now: int, *,
+                         title: str | None, closed: bool | None, hidden: bool | None,
+                         pinned: bool | None) -> tuple[ForumTopic, Out]:
+        async def op(db: Db) -> tuple[ForumTopic, Out]:
+            out: Out = []
+            if title is not None:
+                await db.execute("UPDATE forum_topics SET title = $3 WHERE chat_id = $1"
+                                 " AND id = $2", chat_id, topic_id, title)
+            if closed is not None or hidden is not None:
+                await db.execute(
+                    "UPDATE forum_topics SET closed = coalesce($3, closed),"
+                    " hidden = coalesce($4, hidden) WHERE chat_id = $1 AND id = $2", chat_id,
+                    topic_id, None if closed is None else int(closed),
+                    None if hidden is None else int(hidden))
+            if pinned is not None:
+                order = 0
+                if pinned:
+                    order = 1 + await db.fetchval("SELECT coalesce(max(pinned), 0) FROM"
+                                                  " forum_topics WHERE chat_id = $1", chat_id)
+                await db.execute("UPDATE forum_topics SET pinned = $3 WHERE chat_id = $1"
+                                 " AND id = $2", chat_id, topic_id, order)
+            topic = await _get_topic(db, chat_id, topic_id)
+            assert topic is not None
+            if title is not None or closed is not None:
+                note, ev = await _append(db, Message(
+                    chat_id=chat_id, id=0, sender_id=actor, date=now, thread_id=topic_id,
+                    action=Action("topic_edit", title=title, closed=closed)))
+                await db.execute("INSERT INTO message_threads (chat_id, thread_id, msg_id)"
+                                 " VALUES ($1, $2, $3)", chat_id, topic_id, note.id)
+                out.append(ev)
+            await _log(db, chat_id, actor, now, "topic", op="edit", topic_id=topic_id,
+                       title=title, closed=closed, hidden=hidden, pinned=pinned)
+            changed, _ = await _chat_event(db, chat_id, now,
+                                           lambda p: up.ForumTopicChanged(chat_id, p, now, topic))
+            return topic, [*out, changed]
+
+        return await self.database.write(op)

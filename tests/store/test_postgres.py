@@ -1,0 +1,131 @@
+"""PostgreSQL beyond the shared contract: what only several nodes on one database can break.
+
+Each "node" here is its own `PostgresDatabase` (its own pool) on one fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from importlib import resources
+
+import msgspec
+import pytest
+
+from steppe.domain.errors import RpcError
+from steppe.domain.models import Message
+from steppe.store import Store
+from steppe.store.chats import ChatStore
+from steppe.store.messages import MessageStore
+from steppe.store.postgres import PostgresDatabase, split_url
+
+NOW = 1_800_000_000
+
+
+class Node:
+    def __init__(self, database: PostgresDatabase):
+        self.database = database
+        self.users = Store(database)
+        self.chats = ChatStore(database)
+        self.messages = MessageStore(database)
+
+
+@pytest.fixture
+async def nodes(postgres_url: str) -> AsyncIterator[Callable[[int], asyncio.Future[list[Node]]]]:
+    opened: list[PostgresDatabase] = []
+
+    async def make(n: int) -> list[Node]:
+        dbs = [PostgresDatabase(postgres_url, pool_min=1, pool_max=8) for _ in range(n)]
+        await asyncio.gather(*(d.open() for d in dbs))  # nodes starting together migrate once
+        opened.extend(dbs)
+        return [Node(d) for d in dbs]
+
+    yield make  # type: ignore[misc]
+    for d in opened:
+        await d.close()
+
+
+def test_migrations_mirror_the_sqlite_ones() -> None:
+    root = resources.files("steppe.store.migrations")
+    names = {kind: sorted(f.name for f in root.joinpath(kind).iterdir() if f.name.endswith(".sql"))
+             for kind in ("sqlite", "postgres")}
+    assert names["sqlite"] == names["postgres"], "every schema change needs both dialects"
+
+
+def test_url_options_are_ours_the_rest_is_asyncpg_s() -> None:
+    dsn, pool = split_url("postgres://u@h:5/db?pool_max=40&sslmode=disable&pool_min=4")
+    assert dsn == "postgresql://u@h:5/db?sslmode=disable"
+    assert pool == {"pool_max": 40, "pool_min": 4}
+
+
+async def test_nodes_starting_together_migrate_once(nodes) -> None:  # type: ignore[no-untyped-def]
+    three = await nodes(3)
+
+    async def versions(db) -> list[int]:  # type: ignore[no-untyped-def]
+        return [r[0] for r in await db.fetch("SELECT version FROM schema_version ORDER BY version")]
+
+    found = await three[0].database.read(versions)
+    expected = len(list(resources.files("steppe.store.migrations").joinpath("postgres").iterdir()))
+    assert found == list(range(1, expected + 1))
+
+
+async def test_pts_is_gapless_and_unique_with_writers_on_several_nodes(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2, n3 = await nodes(3)
+    a = (await n1.users.create_user("+77010000001", "KZ", "A", "", NOW)).id
+    b = (await n1.users.create_user("+77010000002", "KZ", "B", "", NOW)).id
+    chat, _ = await n1.chats.create_group(a, "Team", [b], NOW)
+
+    def send(node: Node, sender: int, rid: int) -> asyncio.Future[tuple[Message, object]]:
+        draft = Message(chat_id=chat.id, id=0, sender_id=sender, date=NOW, text=f"m{rid}")
+        return node.messages.send(draft, rid)  # type: ignore[return-value]
+
+    sends = [send((n1, n2, n3)[i % 3], (a, b)[i % 2], 1000 + i) for i in range(150)]
+    reads = [n.messages.read(chat.id, b, 5 + i, NOW) for i, n in enumerate((n2, n3) * 10)]
+    results = await asyncio.gather(*sends, *reads)
+    ids = sorted(m.id for m, _ in results[:150])  # type: ignore[misc]
+    assert ids == list(range(2, 152)), "message ids are unique and gapless (1 is the creation)"
+    events = await n2.chats.chat_events(chat.id, 0, 10_000)
+    pts = [msgspec.json.decode(e)["pts"] for e in events]
+    final = await n3.chats.get_chat(chat.id)
+    assert final is not None and pts == list(range(1, final.pts + 1))
+
+
+async def test_a_rolled_back_write_gives_its_pts_back(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2 = await nodes(2)
+    a = (await n1.users.create_user("+77010000001", "KZ", "A", "", NOW)).id
+    b = (await n1.users.create_user("+77010000002", "KZ", "B", "", NOW)).id
+    chat, _ = await n1.chats.create_private(a, b, NOW)
+    draft = Message(chat_id=chat.id, id=0, sender_id=a, date=NOW, text="once")
+    outcomes = await asyncio.gather(*(n.messages.send(draft, 7) for n in (n1, n2, n1, n2)),
+                                    return_exceptions=True)
+    stored = {m.id for m, _ in [o for o in outcomes if not isinstance(o, BaseException)]}
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert stored == {1}
+    assert all(isinstance(f, RpcError) and f.type == "RANDOM_ID_DUPLICATE" for f in failed)
+    after, _ = await n2.messages.send(Message(chat_id=chat.id, id=0, sender_id=b, date=NOW,
+                                              text="next"), 8)
+    assert after.id == 2
+    assert [msgspec.json.decode(e)["pts"] for e in await n1.chats.chat_events(chat.id, 0, 9)] == [1, 2]
+
+
+async def test_two_nodes_open_the_same_private_chat_at_once(nodes) -> None:  # type: ignore[no-untyped-def]
+    n1, n2 = await nodes(2)
+    a = (await n1.users.create_user("+77010000001", "KZ", "A", "", NOW)).id
+    b = (await n1.users.create_user("+77010000002", "KZ", "B", "", NOW)).id
+    (c1, out1), (c2, out2) = await asyncio.gather(n1.chats.create_private(a, b, NOW),
+                                                  n2.chats.create_private(b, a, NOW))
+    assert c1.id == c2.id
+    assert sorted([len(out1), len(out2)]) == [0, 4], "one of them created it, with its events"
+
+
+async def test_duplicate_names_say_which(nodes) -> None:  # type: ignore[no-untyped-def]
+    (n1,) = await nodes(1)
+    a = (await n1.users.create_user("+77010000001", "KZ", "A", "", NOW)).id
+    b = (await n1.users.create_user("+77010000002", "KZ", "B", "", NOW)).id
+    await n1.users.update_profile(a, {"username": "phone_fan"}, NOW)
+    with pytest.raises(RpcError) as err:
+        await n1.users.update_profile(b, {"username": "Phone_Fan"}, NOW)
+    assert err.value.type == "USERNAME_OCCUPIED"
+    with pytest.raises(RpcError) as err:
+        await n1.users.create_user("+77010000002", "KZ", "C", "", NOW, username="phonebook")
+    assert err.value.type == "PHONE_NUMBER_OCCUPIED"
+    assert [u.username for u in await n1.users.search_users("pho", 10)] == ["phone_fan"]
