@@ -75,6 +75,7 @@ class Steppe:
         await self.core.bus.start()
         await self.botapi.start()
         self._tasks.append(asyncio.get_running_loop().create_task(self._housekeeping()))
+        self._tasks.append(asyncio.get_running_loop().create_task(self._search_indexer()))
         self._tasks.append(asyncio.get_running_loop().create_task(
             self.services.files.run_collector()))
         await self.services.channels.start()  # scheduled messages that fell due meanwhile
@@ -93,6 +94,15 @@ class Steppe:
             await self.services.channels.stop()
         await self.core.bus.close()
         await self.core.store.close()
+
+    async def _search_indexer(self) -> None:
+        """New messages reach the search index a batch at a time, a few times a second."""
+        while True:
+            await asyncio.sleep(0.25)
+            try:
+                await self.services.search.store.index_pending()
+            except Exception:
+                log.exception("search indexing failed")
 
     async def _housekeeping(self) -> None:
         while True:

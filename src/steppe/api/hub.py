@@ -178,7 +178,7 @@ class Hub:
             self.by_chat.setdefault(chat_id, set()).add(conn)
         self.connections += 1
         if self.services.users.connected(auth.user_id):
-            await self.services.users.announce_status(auth.user_id, True, sorted(conn.chats)[:200])
+            await self.services.users.announce_status(auth.user_id, True)
 
     def unregister(self, conn: Connection) -> None:
         user_id, auth_id = conn.call.user_id, conn.call.auth_id
@@ -188,13 +188,12 @@ class Hub:
         self._discard(self.by_auth, auth_id, conn)
         for chat_id in conn.chats:
             self._discard(self.by_chat, chat_id, conn)
-        chats = sorted(conn.chats)[:200]
         conn.chats = set()
         conn.call.user_id = conn.call.auth_id = 0
         self.connections -= 1
         if self.services.users.disconnected(user_id):
             asyncio.get_running_loop().create_task(
-                self.services.users.announce_status(user_id, False, chats))
+                self.services.users.announce_status(user_id, False))
 
     @staticmethod
     def _discard(index: dict[int, set[Connection]], key: int, conn: Connection) -> None:
@@ -205,8 +204,4 @@ class Hub:
                 del index[key]
 
     async def set_status(self, user_id: int, online: bool) -> None:
-        conns = self.by_user.get(user_id, set())
-        chats: set[int] = set()
-        for conn in conns:
-            chats |= conn.chats
-        await self.services.users.announce_status(user_id, online, sorted(chats)[:200])
+        await self.services.users.announce_status(user_id, online)

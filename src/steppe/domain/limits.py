@@ -56,3 +56,4 @@ POLL_OPTIONS_MIN = 2
 POLL_OPTIONS_MAX = 12
 POLL_EXPLANATION_MAX = 200
 REACTIONS_LIMIT_MAX = 11
+STATUS_PEERS_MAX = 200  # private chats told when a user comes online or goes offline

@@ -182,4 +182,6 @@ class MessageService:
         if action not in TYPING_ACTIONS:
             raise bad_request("SEND_MESSAGE_TYPE_INVALID")
         chat, _ = await self.chats.access(actor, peer)
+        if chat.kind == "channel":
+            return  # subscribers are not told who of the admins is writing a post
         self.core.publish_ephemeral(f"e.{chat.id}", encode(Typing(chat.id, actor, action)))

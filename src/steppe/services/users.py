@@ -139,10 +139,12 @@ class UserService:
         self.online.pop(user_id, None)
         return True
 
-    async def announce_status(self, user_id: int, online: bool, chat_ids: list[int]) -> None:
+    async def announce_status(self, user_id: int, online: bool) -> None:
+        """Online or last seen goes to the user's private chats, as Telegram shows it: never to
+        groups or channels, where it would cost every member a message per member."""
         now = self.core.clock.now()
         if not online:
             await self.core.store.set_last_seen(user_id, now)
         data = encode(UserStatus(user_id, online, now))
-        for chat_id in chat_ids:
+        for chat_id in await self.core.chats.private_chat_ids(user_id, limits.STATUS_PEERS_MAX):
             self.core.publish_ephemeral(f"e.{chat_id}", data)

@@ -128,6 +128,18 @@ class ChatStore:
 
         return await self.database.read(op)
 
+    async def private_chat_ids(self, user_id: int, limit: int) -> list[int]:
+        """The user's private chats with someone else, most recently active first."""
+
+        async def op(db: Db) -> list[int]:
+            found = await db.fetch(
+                "SELECT c.id FROM members m JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1"
+                " AND c.kind = 'private' AND c.user_a != c.user_b ORDER BY c.last_date DESC LIMIT $2",
+                user_id, limit)
+            return [r[0] for r in found]
+
+        return await self.database.read(op)
+
     async def get_messages(self, chat_id: int, ids: list[int], viewer: int = 0) -> list[Message]:
         """Live messages by id; with a `viewer`, without those they deleted for themselves."""
 

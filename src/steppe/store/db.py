@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from importlib import resources
 from pathlib import Path
@@ -100,6 +101,7 @@ class SqliteDatabase:
         self._conn: sqlite3.Connection | None = None
         self._db: SqliteDb | None = None
         self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._checkpointer: Checkpointer | None = None
         self._scheduled = False
         self.commits = 0
         self.writes = 0
@@ -117,10 +119,19 @@ class SqliteDatabase:
         self._conn = conn
         self._db = SqliteDb(conn)
         migrate_sqlite(conn)
+        if self.path != ":memory:":
+            # Copying the log back into the database is done by a thread of its own, never
+            # inside a commit on the event loop (where it stalls every connection for ms).
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = Checkpointer(self.path)
+            self._checkpointer.start()
 
     async def close(self) -> None:
         if self._pending:
             self._flush()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -176,6 +187,35 @@ class SqliteDatabase:
                 fut.set_result(value)
             else:
                 fut.set_exception(value)
+
+
+class Checkpointer(threading.Thread):
+    """Checkpoints the write-ahead log from its own connection, off the event loop."""
+
+    def __init__(self, path: str, interval: float = 0.5):
+        super().__init__(name="steppe-checkpoint", daemon=True)
+        self.path = path
+        self.interval = interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=1000")
+        try:
+            while not self._stop_event.wait(self.interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:  # busy: the next round tries again
+                    continue
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(5)
 
 
 def migrate_sqlite(conn: sqlite3.Connection) -> int:

@@ -61,6 +61,33 @@ class SearchStore:
         self.database = database
         self.dialect = _Dialect(isinstance(database, SqliteDatabase))
 
+    async def index_pending(self, batch: int = 1000) -> int:
+        """Move up to `batch` queued new messages into the trigram index, in one transaction;
+        returns how many queued entries were taken. A message an edit already indexed, or one
+        deleted or emptied meanwhile, is passed over."""
+
+        async def op(db: Db) -> int:
+            queued = await db.fetch(
+                "SELECT q.id, q.chat_id, q.msg_id, m.text, m.deleted FROM search_queue q"
+                " LEFT JOIN messages m ON m.chat_id = q.chat_id AND m.id = q.msg_id"
+                " ORDER BY q.id LIMIT $1", batch)
+            for _, chat_id, msg_id, text, deleted in queued:
+                if deleted != 0 or not text:
+                    continue
+                key = await db.fetchval(
+                    "INSERT INTO message_keys (chat_id, msg_id) VALUES ($1, $2)"
+                    " ON CONFLICT DO NOTHING RETURNING key", chat_id, msg_id)
+                if key is not None:
+                    await db.execute("INSERT INTO messages_fts (rowid, text, chat)"
+                                     " VALUES ($1, $2, $3)", key, text, f"<{chat_id}>")
+            if queued:
+                await db.execute("DELETE FROM search_queue WHERE id <= $1", queued[-1][0])
+            return len(queued)
+
+        if not self.dialect.sqlite:
+            return 0
+        return await self.database.write(op)
+
     async def messages(self, user_id: int, query: ds.Query, f: ds.Filters, *,
                        chat_id: int | None, before: tuple[int, int, int] | None, limit: int
                        ) -> list[Message]:
@@ -75,6 +102,8 @@ class SearchStore:
         its trigram index finds.
         """
         assert chat_id is not None or query.indexed
+        while await self.index_pending() == 1000:
+            pass
         if self.dialect.sqlite and query.indexed:
             return await self._sqlite_indexed(user_id, query, f, chat_id, before, limit)
         arg = _Args(user_id)
