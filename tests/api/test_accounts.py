@@ -407,6 +407,28 @@ async def test_online_status_reaches_private_chat_peer(server) -> None:
         await dev.close()
 
 
+async def test_profile_change_reaches_private_chat_peer(server) -> None:
+    alice = await server.user("Alice")
+    bob = await server.user("Bob")
+    bob_id = bob["user"]["id"]
+    a = await server.device(alice["token"])
+    stranger = await server.device((await server.user("Stranger"))["token"])
+    await a.call("messages.sendMessage", peer={"user_id": bob_id}, text="hi")
+    b = await server.device(bob["token"])
+    await b.call("account.updateProfile", first_name="Robert")
+    await b.call("account.updateUsername", username="robert_b")
+
+    def seen(dev: Any) -> list[dict[str, Any]]:
+        return [e["user"] for e in dev.events if e["type"] == "user_update"]
+
+    await wait_for(lambda: len(seen(a)) == 2)
+    assert seen(a)[-1]["first_name"] == "Robert" and seen(a)[-1]["username"] == "robert_b"
+    assert all("phone" not in u for u in seen(a))
+    assert seen(stranger) == []
+    for dev in (a, b, stranger):
+        await dev.close()
+
+
 async def test_typing_reaches_other_members(server) -> None:
     users = [await server.user(n) for n in ("Alice", "Bob", "Carol", "Dan")]
     devs = [await server.device(u["token"]) for u in users]

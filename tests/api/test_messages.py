@@ -241,6 +241,9 @@ async def test_history_pages_both_ways(server, http_pool) -> None:
     assert await page(offset_id=8, direction="newer", limit=3) == [10, 9]
     assert await page(offset_id=0, direction="newer", limit=2) == [2, 1]
     assert await page(offset_id=10, direction="newer") == []
+    assert await page(offset_id=5, direction="around", limit=4) == [6, 5, 4, 3]
+    assert await page(offset_id=10, direction="around", limit=4) == [10, 9, 8, 7]
+    assert await page(offset_id=1, direction="around", limit=4) == [2, 1]
     assert await page(limit=0) == [10]  # a limit is clamped to 1..100
     assert len(await page(limit=1000)) == 10
     # Walking older pages covers everything once.

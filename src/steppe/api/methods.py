@@ -166,7 +166,7 @@ class ReadHistory(P):
 class GetHistory(P):
     peer: Peer
     offset_id: int = 0
-    direction: Literal["older", "newer"] = "older"
+    direction: Literal["older", "newer", "around"] = "older"
     limit: int = 50
 
 
@@ -417,7 +417,7 @@ def build(s: Services, hub: Hub) -> Registry:
     @r.method("messages.getHistory", GetHistory)
     async def history(c: Call, p: GetHistory) -> Any:
         """A page of messages older or newer than `offset_id`, newest first, with their users."""
-        msgs = await s.messages.history(c.user_id, p.peer, p.offset_id, p.direction == "newer",
+        msgs = await s.messages.history(c.user_id, p.peer, p.offset_id, p.direction,
                                         p.limit)
         users = await s.users.view(c.user_id, sorted({m.sender_id for m in msgs}))
         return {"messages": msgs, "users": users}

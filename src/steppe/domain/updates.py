@@ -90,6 +90,13 @@ class Typing(msgspec.Struct, tag_field="type", tag="typing"):
     action: str
 
 
+class UserUpdated(msgspec.Struct, tag_field="type", tag="user_update"):
+    """Someone's public profile changed (names, username, bio): sent to the private chats
+    they are in, so open chat lists and headers show it at once."""
+
+    user: User
+
+
 class UserStatus(msgspec.Struct, tag_field="type", tag="user_status"):
     user_id: int
     online: bool

@@ -165,13 +165,21 @@ class MessageService:
                                                         self.core.clock.now()))
         return upto
 
-    async def history(self, actor: int, peer: Peer, offset_id: int, newer: bool, limit: int
+    async def history(self, actor: int, peer: Peer, offset_id: int, direction: str, limit: int
                       ) -> list[Message]:
+        """A page of history, newest first: older than `offset_id` (0: the latest), newer than
+        it, or `around` it (the message itself, half the page older and half newer)."""
         chat, _ = await self.chats.access(actor, peer)
         if offset_id < 0 or offset_id >= 2**53:
             raise bad_request("MESSAGE_ID_INVALID")
         limit = max(1, min(limit, limits.HISTORY_PAGE_MAX))
-        return await self.core.chats.history(chat.id, actor, offset_id, newer, limit)
+        if direction != "around":
+            return await self.core.chats.history(chat.id, actor, offset_id, direction == "newer",
+                                                 limit)
+        newer = await self.core.chats.history(chat.id, actor, offset_id - 1, True, limit // 2)
+        older = await self.core.chats.history(chat.id, actor, offset_id, False,
+                                              limit - len(newer))
+        return newer + older
 
     async def get(self, actor: int, peer: Peer, ids: list[int]) -> list[Message]:
         chat, _ = await self.chats.access(actor, peer)

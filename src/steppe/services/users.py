@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from steppe.domain import limits, validate
 from steppe.domain.errors import bad_request
 from steppe.domain.models import User
 from steppe.domain.phone import normalize_phone
-from steppe.domain.updates import UserStatus, encode
+from steppe.domain.updates import UserStatus, UserUpdated, encode
 from steppe.services.core import Core
 
 
@@ -61,6 +63,10 @@ class UserService:
             return await self.get(user_id, user_id)
         user, out = await self.core.store.update_profile(user_id, changes, self.core.clock.now())
         self.core.publish(out)
+        public = msgspec.structs.replace(user, phone=None)
+        data = encode(UserUpdated(public))
+        for chat_id in await self.core.chats.private_chat_ids(user_id, limits.STATUS_PEERS_MAX):
+            self.core.publish_ephemeral(f"e.{chat_id}", data)
         user.is_self = True
         return user
 
