@@ -4,6 +4,8 @@ usernames, contacts, presence and typing."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from typing import Any
 
 import websockets
@@ -121,6 +123,14 @@ async def test_codes_are_stored_hashed(server, http_pool) -> None:
     rows = _fetch(server, "SELECT * FROM login_codes WHERE phone = $1", phone)
     assert len(rows) == 1
     assert not any(code in str(value) for value in rows[0])
+    # Nor can the code be found by hashing all 100,000 candidates: the hash is keyed by a
+    # server secret that is not in the row.
+    hash_id = rows[0][0]
+    plain = hashlib.sha256(f"{hash_id}:{code}".encode()).hexdigest()
+    assert plain not in [str(value) for value in rows[0]]
+    key = _fetch(server, "SELECT value FROM secrets WHERE name = $1", "login_codes")[0][0]
+    keyed = hmac.new(bytes.fromhex(key), f"{hash_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    assert keyed in [str(value) for value in rows[0]]
 
 
 # ---- the two-step password -----------------------------------------------------------------------

@@ -33,10 +33,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _code_hash(hash_id: str, code: str) -> str:
-    return hashlib.sha256(f"{hash_id}:{code}".encode()).hexdigest()
-
-
 class AuthService:
     def __init__(self, core: Core, codes: CodeSender):
         self.core = core
@@ -44,17 +40,26 @@ class AuthService:
         self._send_limit = RateLimiter(rate=1 / 30, burst=3)
         self._tokens: dict[str, Authorization] = {}
         self._seen: dict[int, int] = {}
+        self._code_key: bytes | None = None
         # (user_id, now) on every authorized request; must only touch memory (stats wires it).
         self.on_active: Callable[[int, int], None] | None = None
 
     # ---- codes -------------------------------------------------------------------------------
+
+    async def _code_hash(self, hash_id: str, code: str) -> str:
+        """Codes are kept as an HMAC under a server secret: five digits are too few to survive
+        a plain hash in a stolen copy of the database."""
+        if self._code_key is None:
+            key = await self.core.store.secret("login_codes", secrets.token_hex(32))
+            self._code_key = bytes.fromhex(key)
+        return hmac.new(self._code_key, f"{hash_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
     async def send_code(self, raw_phone: str) -> dict[str, object]:
         phone, _country = normalize_phone(raw_phone)
         now = self.core.clock.now()
         self._send_limit.take(phone, now)
         code, hash_id = self._new_code()
-        login = LoginCode(hash_id, phone, _code_hash(hash_id, code), now + limits.LOGIN_CODE_TTL,
+        login = LoginCode(hash_id, phone, await self._code_hash(hash_id, code), now + limits.LOGIN_CODE_TTL,
                           0, "sent")
         await self.core.store.put_login(login)
         how = await self.codes.send(phone, code)
@@ -77,7 +82,7 @@ class AuthService:
         code, _ = self._new_code()
         await self.core.store.update_login(
             login.hash_id, "sent", attempts=0, state="sent",
-            code_hash=_code_hash(login.hash_id, code), expires=now + limits.LOGIN_CODE_TTL)
+            code_hash=await self._code_hash(login.hash_id, code), expires=now + limits.LOGIN_CODE_TTL)
         return phone, code
 
     async def _login(self, raw_phone: str, hash_id: str) -> LoginCode:
@@ -96,7 +101,7 @@ class AuthService:
             raise bad_request("PHONE_CODE_EXPIRED")
         if login.attempts >= limits.LOGIN_CODE_MAX_TRIES:
             raise bad_request("PHONE_CODE_EXPIRED", "too many wrong codes; ask for a new one")
-        if not hmac.compare_digest(_code_hash(hash_id, code.strip()), login.code_hash):
+        if not hmac.compare_digest(await self._code_hash(hash_id, code.strip()), login.code_hash):
             await self.core.store.update_login(hash_id, "sent", attempts=login.attempts + 1,
                                                state="sent")
             raise bad_request("PHONE_CODE_INVALID")

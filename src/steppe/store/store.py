@@ -191,6 +191,16 @@ class Store:
 
     # ---- login codes and authorizations ------------------------------------------------------
 
+    async def secret(self, name: str, fresh: str) -> str:
+        """The server secret `name`; the first node to ask stores `fresh` as its value."""
+
+        async def op(db: Db) -> str:
+            await db.execute("INSERT INTO secrets (name, value) VALUES ($1, $2)"
+                             " ON CONFLICT (name) DO NOTHING", name, fresh)
+            return await db.fetchval("SELECT value FROM secrets WHERE name = $1", name)  # type: ignore[no-any-return]
+
+        return await self.database.write(op)
+
     async def put_login(self, login: LoginCode) -> None:
         async def op(db: Db) -> None:
             await db.execute(
