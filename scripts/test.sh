@@ -15,4 +15,23 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" =
     || echo "chromium could not be installed: the browser tests will be skipped"
 fi
 .venv/bin/ruff check src tests bench
-exec .venv/bin/python -m pytest -q "$@"
+if [ $# -gt 0 ]; then
+  exec .venv/bin/python -m pytest -q "$@"
+fi
+# The whole suite on the embedded SQLite store (PostgreSQL, NATS and Redis cases join in when
+# those servers are reachable, and skip with the reason when not) ...
+.venv/bin/python -m pytest -q
+# ... then the store, service and API suites again on PostgreSQL, when it is there.
+if .venv/bin/python - <<'PY'
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", 5432), 2).close()
+except OSError:
+    sys.exit(1)
+PY
+then
+  echo "== the same suites on PostgreSQL"
+  STEPPE_TEST_DATABASE=postgres .venv/bin/python -m pytest -q tests/store tests/api tests/channels tests/files tests/search tests/stats
+else
+  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is skipped"
+fi
