@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from steppe.api.ordering import ChatOrder
 from steppe.api.registry import Call
 from steppe.api.wsproto import text_frame
 from steppe.domain.models import Authorization
@@ -121,6 +122,7 @@ class Hub:
         self.by_chat: dict[int, set[Connection]] = {}
         self.by_auth: dict[int, set[Connection]] = {}
         self.connections = 0
+        self.order = ChatOrder(lambda chat_id, data: self._fan(self.by_chat.get(chat_id), data))
         services.core.bus.subscribe(self.on_bus)
 
     # ---- the bus -----------------------------------------------------------------------------
@@ -128,7 +130,9 @@ class Hub:
     def on_bus(self, topic: str, data: bytes) -> None:
         kind, _, ident = topic.partition(".")
         key = int(ident)
-        if kind in ("c", "e"):
+        if kind == "c":
+            self.order.accept(key, data)
+        elif kind == "e":
             self._fan(self.by_chat.get(key), data)
         elif kind == "u":
             self._fan(self.by_user.get(key), data)
