@@ -186,3 +186,34 @@ async def states(server: ServerProcess, users: Sequence[User], concurrency: int 
         return await conn.call("updates.getState", user.token)  # type: ignore[no-any-return]
 
     return await for_each(users, one, server, concurrency)
+
+
+async def create_channel(server: ServerProcess, owner: User, members: Sequence[User],
+                         title: str = "bench channel", batch: int = 100, concurrency: int = 4) -> int:
+    """A broadcast channel (`channels.createChannel`) with `members` added as subscribers through
+    `channels.inviteToChannel`, at most 100 users a call, a few calls at a time."""
+    conn = HttpConn(server.host, server.port)
+    try:
+        chat = await conn.call("channels.createChannel", owner.token, title=title, broadcast=True)
+    finally:
+        await conn.close()
+    chat_id = int(chat["id"])
+    batches = [list(members[i:i + batch]) for i in range(0, len(members), batch)]
+
+    async def invite(c: HttpConn, some: list[User]) -> None:
+        await c.call("channels.inviteToChannel", owner.token, peer={"chat_id": chat_id},
+                     user_ids=[u.id for u in some])
+
+    await for_each(batches, invite, server, concurrency)
+    return chat_id
+
+
+async def open_bot_chats(server: ServerProcess, pairs: Sequence[tuple[User, int]],
+                         concurrency: int = 32) -> list[int]:
+    """Each user opens its private chat with a bot (`messages.getChat` by the bot's user id), as
+    a client does before /start: afterwards the bot may write to the user."""
+    async def one(conn: HttpConn, pair: tuple[User, int]) -> int:
+        got = await conn.call("messages.getChat", pair[0].token, peer={"user_id": pair[1]})
+        return int(got["dialog"]["chat"]["id"])
+
+    return await for_each(pairs, one, server, concurrency)

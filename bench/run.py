@@ -4,6 +4,8 @@
     .venv/bin/python -m bench.run --only A,C      # some scenarios
     .venv/bin/python -m bench.run --full          # the sizes
     .venv/bin/python -m bench.run --only E --e-conns 100000
+    .venv/bin/python -m bench.run --only D --d-conns 1000,10000,50000
+    .venv/bin/python -m bench.run --only A --nodes 1,2,3     # PostgreSQL + NATS, see bench/nodes.py
 
 Every server (Steppe as `steppe --data TMP --rate-limit 0 serve --port P`, or bench/ceiling.py)
 runs as its own process on a fresh temporary data folder; each scenario starts its own.
@@ -31,9 +33,22 @@ from bench.server import ROOT, raise_nofile  # noqa: E402
 from bench.stats import fmt, lat  # noqa: E402
 
 QUICK = dict(duration=8.0, a_members=50, a_senders=10, a_receivers=10, a_inflight=8,
-             a_rate=1000.0, c_pairs=200, c_inflight=1, e_conns=5000, f_devices=1000)
+             a_rate=1000.0, c_pairs=200, c_inflight=1, e_conns=5000, f_devices=1000,
+             b_subscribers=1000, b_online=50, b_inflight=10, d_conns="1000", d_posts=3,
+             g_bots=96, g_users=32, g_pollers=4, g_poll_seconds=5.0)
 FULL = dict(duration=30.0, a_members=50, a_senders=10, a_receivers=10, a_inflight=8,
-            a_rate=1000.0, c_pairs=500, c_inflight=1, e_conns=100_000, f_devices=10_000)
+            a_rate=1000.0, c_pairs=500, c_inflight=1, e_conns=100_000, f_devices=10_000,
+            b_subscribers=1000, b_online=50, b_inflight=10, d_conns="1000,10000,50000",
+            d_posts=5, g_bots=128, g_users=32, g_pollers=8, g_poll_seconds=15.0)
+
+
+def _ints(text: str) -> list[int]:
+    out = []
+    for part in str(text).split(","):
+        part = part.strip().lower().replace("_", "")
+        if part:
+            out.append(int(float(part[:-1]) * 1000) if part.endswith("k") else int(part))
+    return out
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,6 +80,31 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--f-group", type=int, default=100, help="devices per group in F")
     p.add_argument("--f-concurrency", type=int, default=0,
                    help="reconnects in progress per load process (0: all at once)")
+    p.add_argument("--b-subscribers", type=int, help="B: channel subscribers")
+    p.add_argument("--b-online", type=int, help="B: subscribers online")
+    p.add_argument("--b-inflight", type=int, help="B: posts in flight in the second run")
+    p.add_argument("--d-conns", help="D: connected subscribers, one run each, e.g. 1000,10000,50000 "
+                   "(capped by the server's open-files limit)")
+    p.add_argument("--d-large", action="store_true", help="D: 1k, 10k and 50k (= --d-conns "
+                   "1000,10000,50000)")
+    p.add_argument("--d-posts", type=int, help="D: posts per run (the median is the figure)")
+    p.add_argument("--g-bots", type=int, help="G: bots sending")
+    p.add_argument("--g-users", type=int, help="G: private chats (users) per sending bot")
+    p.add_argument("--g-rate", type=float, default=28.0,
+                   help="G: sendMessage/s per bot (the server allows 30)")
+    p.add_argument("--g-inflight", type=int, default=2, help="G: keep-alive connections per bot")
+    p.add_argument("--g-procs", type=int, default=2, help="G: sending processes")
+    p.add_argument("--g-pollers", type=int, help="G: bots long-polling getUpdates")
+    p.add_argument("--g-poll-seconds", type=float, help="G: seconds of getUpdates latency samples")
+    p.add_argument("--nodes", default="", help="multi-node runs: node counts, e.g. 1,2,3 "
+                   "(PostgreSQL + bus; skipped with the reason when unreachable)")
+    p.add_argument("--nodes-scenario", default="A", choices=["A", "C"],
+                   help="the load shape of the multi-node runs")
+    p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432",
+                   help="multi-node: PostgreSQL server URL (without database); a fresh database "
+                   "is created on it per node count and dropped afterwards")
+    p.add_argument("--bus", default="nats://127.0.0.1:4222",
+                   help="multi-node: `steppe serve --bus` URL (nats:// or redis://)")
     p.add_argument("--profile", nargs="?", const="A", choices=["A", "F"],
                    help="py-spy the server during A's closed loop (or F's storm); needs py-spy")
     p.add_argument("--out", type=Path, help="result file (default bench/results/DATE-HOST.md)")
@@ -74,7 +114,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     for key, value in preset.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
-    args.only = [s.strip().upper() for s in args.only.split(",") if s.strip()] or list(ORDER)
+    if args.d_large:
+        args.d_conns = "1000,10000,50000"
+    args.d_conns = _ints(args.d_conns)
+    args.nodes = _ints(args.nodes)
+    only = [s.strip().upper() for s in args.only.split(",") if s.strip()]
+    # `--only A --nodes 1,2,3` runs the multi-node runs (and A); `--only N` just them
+    args.run_nodes = bool(args.nodes) and (not only or "N" in only or args.nodes_scenario in only)
+    args.only = [k for k in only if k != "N"] if only else list(ORDER)
+    if only == ["N"]:
+        args.only = []
     args.profile_path = None
     if args.profile:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -224,6 +273,23 @@ def main(argv: list[str] | None = None) -> int:
         ceil_runs = got.get("ceiling", [])
         for i, run in enumerate(got.get("steppe", [])):
             results.append((run, ceil_runs[i] if i < len(ceil_runs) else None))
+            failed = failed or not run.ok
+    if args.run_nodes:
+        from bench.nodes import scenario_nodes
+
+        print(f"[{time.monotonic() - started:5.0f}s] multi-node {args.nodes_scenario} on "
+              f"{args.nodes} nodes ...", flush=True)
+        try:
+            node_runs = scenario_nodes(args)
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            traceback.print_exc()
+            bad = Run("N", "multi-node: failed", "steppe", ok=False)
+            bad.notes.append(f"{type(exc).__name__}: {str(exc)[-600:]}")
+            node_runs = [bad]
+        for run in node_runs:
+            print(f"         {run.label}: " + "; ".join(
+                f"{f.name.split(' (')[0]} {_value(f)}" for f in run.figures[:4]), flush=True)
+            results.append((run, None))
             failed = failed or not run.ok
     info["load_end"] = f"{os.getloadavg()[0]:.2f}"
     profile = None

@@ -1,8 +1,8 @@
 """The scenarios. Each takes the options and a target ("steppe" or "ceiling"), starts its own
 server process on a fresh data folder, and returns a `Run`: named figures plus the checks.
 
-A new scenario is one function in `SCENARIOS`; the ones whose server features do not exist yet
-(B, D: channels; G: the Bot API) are listed in `NOT_YET` and reported as such.
+A new scenario is one function in `SCENARIOS`; one whose server feature does not exist yet is
+listed in `NOT_YET` and reported as such. The multi-node runs (`--nodes`) are in bench/nodes.py.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import math
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 from bench import accounts
 from bench.pool import Pool
 from bench.server import TICK, ServerProcess, raise_nofile
-from bench.stats import percentiles
+from bench.stats import fmt, percentiles
 
 NS = 1_000_000_000
 
@@ -406,6 +407,260 @@ def scenario_f(opts: Any, target: str) -> list[Run]:
     return [run]
 
 
+# ---- B: channel ---------------------------------------------------------------------------------
+
+def scenario_b(opts: Any, target: str) -> list[Run]:
+    """The owner of a channel with `b_subscribers` subscribers posts to it, `b_online` of them
+    online (the others' copies wait in the channel's log): first one post at a time, then with
+    `b_inflight` posts in flight. The ceiling has only the online sockets (it keeps no members)."""
+    subs, online = opts.b_subscribers, min(opts.b_online, opts.b_subscribers)
+    with ServerProcess(target, database=opts.database) as server:
+        setup_note = None
+        if target == "steppe":
+            t0 = time.monotonic()
+            users = asyncio.run(accounts.sign_up_many(server, subs + 1, concurrency=48))
+            t1 = time.monotonic()
+            chat = asyncio.run(accounts.create_channel(server, users[0], users[1:]))
+            t2 = time.monotonic()
+            setup_note = (f"set-up (not in the figures): {subs + 1:,} sign-ups {t1 - t0:.1f}s, "
+                          f"createChannel + {subs:,} subscribers by inviteToChannel (100 a call, "
+                          f"4 calls at a time) {t2 - t1:.1f}s")
+            people = [Person(u.id, u.token) for u in users[:online + 1]]
+        else:
+            chat = 1
+            people = ceiling_people(online + 1, lambda i: [1])
+        # the owner (index 0) sends and watches its own posts; the online subscribers watch
+        conns = [{"token": p.token, "user_id": p.id, "watch": [chat],
+                  "send_chat": chat if i == 0 else None, "e2e": i != 0}
+                 for i, p in enumerate(people)]
+        groups = split(len(conns), opts.procs)
+        runs = []
+        for inflight in dict.fromkeys((1, opts.b_inflight)):
+            how = "one post at a time" if inflight == 1 else f"{inflight} posts in flight"
+            run = Run("B", f"channel: {subs:,} subscribers, {online} online; the owner posts "
+                      f"{how}, closed loop {opts.duration:g}s", target)
+            r = chat_load(server, conns, groups, opts, mode="closed", duration=opts.duration,
+                          inflight=inflight)
+            report_chat(run, r)
+            runs.append(run)
+        if setup_note:
+            runs[0].notes.append(setup_note)
+        check_server(server, runs)
+        return runs
+
+
+# ---- D: channel fan-out --------------------------------------------------------------------------
+
+def scenario_d(opts: Any, target: str) -> list[Run]:
+    limit = raise_nofile()
+    return [fanout_once(opts, target, n, limit) for n in opts.d_conns]
+
+
+def fanout_once(opts: Any, target: str, asked: int, limit: int) -> Run:
+    """One channel, `n` subscribers all connected (spread over load processes and 127.0.0.x
+    source addresses), the owner's socket in the first process; `d_posts` single posts, each
+    timed from the owner's send to the last subscriber socket's copy."""
+    n = min(asked, limit - 400)  # the server process holds every socket under the same limit
+    capped = (f" (asked {asked:,}; one server process holds at most its open-files limit, "
+              f"{limit:,})" if n < asked else "")
+    run = Run("D", f"fan-out: one channel post to {n:,} connected subscribers{capped}", target)
+    with ServerProcess(target, database=opts.database) as server:
+        t0 = time.monotonic()
+        if target == "steppe":
+            users = asyncio.run(accounts.sign_up_many(server, n + 1, concurrency=48))
+            t1 = time.monotonic()
+            chat = asyncio.run(accounts.create_channel(server, users[0], users[1:]))
+            tokens = [u.token for u in users[1:]]
+            poster = users[0].token
+            run.notes.append(f"set-up (not in the figures): {n + 1:,} sign-ups {t1 - t0:.1f}s, "
+                             f"channel + {n:,} subscribers {time.monotonic() - t1:.1f}s")
+        else:
+            chat = 1
+            people = ceiling_people(n + 1, lambda i: [1])
+            tokens = [p.token for p in people[1:]]
+            poster = people[0].token
+        procs = max(opts.procs, math.ceil(n / 10000))
+        specs = [{"job": "fanout", "host": server.host, "port": server.port,
+                  "srcs": srcs_for(i, 4), "tokens": [tokens[k] for k in idx], "chat": chat,
+                  "concurrency": opts.e_concurrency, "poster": poster if i == 0 else None,
+                  "hold": 900}
+                 for i, idx in enumerate(split(n, procs))]
+        tc = time.monotonic()
+        with Pool(specs) as pool:
+            ready = pool.recv_all(600)
+            connect_wall = time.monotonic() - tc
+            opened = sum(r["opened"] for r in ready)
+            failed = sum(r["failed"] for r in ready)
+            time.sleep(1.0)  # let the connects' own chatter settle
+            snap = Snapshot(server)
+            posts = []
+            wait = 10 + n / 2000
+            for k in range(opts.d_posts):
+                pool.send_all({"at": time.monotonic_ns() + NS // 5, "text": f"fan-out post {k + 1}",
+                               "timeout": wait})
+                got = pool.recv_all(wait + 60)
+                posts.append(got)
+                time.sleep(0.3)
+            snap.finish()
+        load_cpu = sum(g["cpu"] for post in posts for g in post)
+        lasts, replies, per_device, problems = [], [], [], []
+        complete = 0
+        for k, got in enumerate(posts):
+            sent_at = got[0]["sent_at"]
+            if got[0]["error"] or not sent_at:
+                problems.append(f"post {k + 1} failed: {got[0]['error']}")
+                continue
+            replies.append((got[0]["reply_at"] - sent_at) / 1e6)
+            arrivals = [a for g in got for a in g["arrivals"]]
+            received = len(arrivals)
+            dups = sum(g["dups"] for g in got)
+            if received == opened and not dups:
+                complete += 1
+            else:
+                problems.append(f"post {k + 1}: {received:,} of {opened:,} sockets got it, "
+                                f"{dups} twice or more, {sum(g['lost'] for g in got)} sockets lost")
+            if arrivals:
+                lasts.append((max(arrivals) - sent_at) / 1e6)
+                per_device.extend((a - sent_at) / 1e6 for a in arrivals)
+        mid = sorted(lasts)[len(lasts) // 2] if lasts else None
+        run.add("connected subscribers", opened, "", "none",
+                text=f"{opened:,} of {n:,} ({failed} failed) in {connect_wall:.1f}s, "
+                     f"{procs} load processes × 4 source addresses")
+        run.add("time until the last device has the post", mid, "ms", "lower",
+                text=(f"{fmt(mid, 'ms')} (median of {len(lasts)}; each: "
+                      + " / ".join(fmt(x) for x in lasts) + " ms)") if lasts else "n/a")
+        run.add("per-device delivery (post → socket) p50/p95/p99/max",
+                percentiles(per_device)["p50"], "ms", "lower", latency=percentiles(per_device))
+        run.add("post RPC round trip (owner's send → reply)",
+                sorted(replies)[len(replies) // 2] if replies else None, "ms", "lower")
+        run.add("deliveries/s while fanning out", n / (mid / 1000) if mid else None, "/s",
+                "higher")
+        run.add("completeness", None, "", "none",
+                text=(f"OK: each of {len(posts)} posts reached all {opened:,} sockets once"
+                      if not problems else "; ".join(problems[:3])))
+        run.add("server CPU (all posts)", snap.cpu, "s", "none")
+        run.add("server peak RSS", snap.peak / 1024, "MiB", "lower")
+        run.add("load generator CPU (all posts)", load_cpu, "s", "none")
+        run.add("other processes on the machine meanwhile", None, "", "none",
+                text=snap.others(load_cpu))
+        if target == "steppe" and n >= 10_000 and mid is not None:
+            run.notes.append(f"target: {n:,} subscribers within 1 s: "
+                             + ("met" if mid <= 1000 else "not met"))
+        run.ok = not problems and failed == 0
+        check_server(server, [run])
+    return run
+
+
+# ---- G: Bot API ----------------------------------------------------------------------------------
+
+def scenario_g(opts: Any, target: str) -> list[Run]:
+    """sendMessage/s from many bots over keep-alive HTTP, each bot paced under the server's flood
+    limits; then getUpdates latency from a user's send to the bot's long poll returning."""
+    if target != "steppe":
+        return []
+    from bench.mkbots import create_bots
+
+    n_bots, n_users, n_poll = opts.g_bots, opts.g_users, opts.g_pollers
+    server = ServerProcess(target, database=opts.database)
+    try:
+        tokens, took = create_bots(sys.executable, server.data, n_bots + n_poll, opts.database)
+    except BaseException:
+        server.stop()
+        raise
+    with server:
+        t0 = time.monotonic()
+        users = asyncio.run(accounts.sign_up_many(server, n_users + n_poll, concurrency=48))
+        bot_ids = [int(t.split(":", 1)[0]) for t in tokens]
+        pairs = [(users[u], bot_ids[b]) for b in range(n_bots) for u in range(n_users)]
+        pairs += [(users[n_users + i], bot_ids[n_bots + i]) for i in range(n_poll)]
+        chats = asyncio.run(accounts.open_bot_chats(server, pairs, concurrency=48))
+        setup = (f"set-up (not in the figures): {n_bots + n_poll} bots by `steppe admin bot "
+                 f"create` {took:.1f}s; {n_users + n_poll} sign-ups and {len(pairs):,} private "
+                 f"chats opened by the users (messages.getChat) {time.monotonic() - t0:.1f}s")
+        offered = n_bots * opts.g_rate
+        send = Run("G", f"Bot API sendMessage: {n_bots} bots × {opts.g_inflight} keep-alive "
+                   f"connections in {opts.g_procs} processes, each bot paced at "
+                   f"{opts.g_rate:g}/s over {n_users} private chats, {opts.duration:g}s", target)
+        groups = split(n_bots, opts.g_procs)
+        specs = [{"job": "botsend", "host": server.host, "port": server.port,
+                  "srcs": srcs_for(i, 2), "rate": opts.g_rate, "inflight": opts.g_inflight,
+                  "duration": opts.duration, "pad": opts.pad,
+                  "bots": [{"token": tokens[b], "chats": [users[u].id for u in range(n_users)]}
+                           for b in idx]}
+                 for i, idx in enumerate(groups)]
+        with Pool(specs) as pool:
+            pool.recv_all(120)
+            time.sleep(0.3)
+            snap = Snapshot(server)
+            pool.send_all({"at": time.monotonic_ns() + NS // 5})
+            done = pool.recv_all(opts.duration + 120)
+            snap.finish()
+        statuses: dict[int, int] = {}
+        errors: dict[str, int] = {}
+        for d in done:
+            for k, v in d["statuses"].items():
+                statuses[k] = statuses.get(k, 0) + v
+            for k, v in d["errors"].items():
+                errors[k] = errors.get(k, 0) + v
+        ok = statuses.get(200, 0)
+        start = min(d["start"] for d in done)
+        span = max(1e-9, (max(d["last_reply"] for d in done) - start) / NS)
+        lat = percentiles(x for d in done for x in d["lat"])
+        load_cpu = sum(d["cpu"] for d in done)
+        send.add("offered (bots × pace)", offered, "req/s", "none")
+        send.add("sendMessage answered 200 /s", ok / span, "req/s", "higher")
+        send.add("request latency p50/p95/p99/max", lat["p50"], "ms", "lower", latency=lat)
+        send.add("answers", None, "", "none",
+                 text=", ".join(f"{v:,} × HTTP {k}" for k, v in sorted(statuses.items()))
+                 + (f"; client errors {errors}" if errors else ""))
+        send.add("server CPU", snap.cpu, "s", "none",
+                 text=f"{snap.cpu:.1f} s ({snap.cpu / snap.wall * 100:.0f}% of a core)")
+        send.add("server peak RSS", snap.peak / 1024, "MiB", "lower")
+        send.add("load generator CPU", load_cpu, "s", "none",
+                 text=f"{load_cpu:.1f} s ({load_cpu / snap.wall * 100:.0f}% of a core)")
+        send.add("other processes on the machine meanwhile", None, "", "none",
+                 text=snap.others(load_cpu))
+        behind = sum(d["behind"] for d in done)
+        send.notes.append(
+            "the server's Bot API flood limits (30 messages/s per bot, 1/s per private chat with "
+            "bursts of 20; `--rate-limit 0` does not lift them) cap each bot, so the load paces "
+            f"each bot at {opts.g_rate:g}/s: {n_bots} bots offer at most {offered:,.0f}/s"
+            + (f"; {behind:,} sends left their slot late (the server or the load generator was "
+               "behind)" if behind else ""))
+        send.notes.append(setup)
+        send.ok = ok > 0 and set(statuses) <= {200, 429} and not errors
+        if statuses.get(429):
+            send.notes.append(f"{statuses[429]:,} answers were 429 (the flood limit) although the "
+                              "load paces under it: requests reached the server bunched")
+        poll = Run("G", f"Bot API getUpdates: {n_poll} bots long-polling, their users sending "
+                   f"over the client API (WebSocket), one at a time per pair, ≤{opts.g_poll_seconds:g}s",
+                   target)
+        spec = {"job": "botpoll", "host": server.host, "port": server.port, "srcs": srcs_for(0, 2),
+                "duration": opts.g_poll_seconds, "count": 500,
+                "pairs": [{"bot": tokens[n_bots + i], "user": users[n_users + i].token,
+                           "chat": chats[n_bots * n_users + i]} for i in range(n_poll)]}
+        with Pool([spec]) as pool:
+            pool.recv_all(120)
+            snap = Snapshot(server)
+            pool.send_all({"at": time.monotonic_ns() + NS // 5})
+            got = pool.recv_all(opts.g_poll_seconds + 150)[0]
+            snap.finish()
+        plat = percentiles(got["lat"])
+        poll.add("send → getUpdates returns p50/p95/p99/max", plat["p50"], "ms", "lower",
+                 latency=plat)
+        poll.add("samples", len(got["lat"]), "", "none",
+                 text=f"{len(got['lat']):,} ({got['missed']} not seen within 5 polls, "
+                      f"{got['error_count']} errors)")
+        poll.add("server CPU", snap.cpu, "s", "none")
+        poll.add("other processes on the machine meanwhile", None, "", "none",
+                 text=snap.others(got["cpu"]))
+        if got["errors"]:
+            poll.notes.append(f"errors, e.g. {got['errors'][:2]}")
+        poll.ok = bool(got["lat"]) and not got["missed"] and not got["error_count"]
+        check_server(server, [send, poll])
+        return [send, poll]
+
+
 def check_server(server: ServerProcess, runs: list[Run]) -> None:
     if server.errors:
         for run in runs:
@@ -450,16 +705,15 @@ def finish_profile(proc: subprocess.Popen[bytes]) -> None:
 SCENARIOS: dict[str, tuple[str, Callable[[Any, str], list[Run]], bool]] = {
     # key: (title, function, has a ceiling run)
     "A": ("group", scenario_a, True),
+    "B": ("channel", scenario_b, True),
     "C": ("private chats", scenario_c, True),
+    "D": ("channel fan-out", scenario_d, True),
     "E": ("idle connections", scenario_e, True),
     "F": ("reconnect storm", scenario_f, False),
+    "G": ("Bot API", scenario_g, False),
 }
 
-NOT_YET = {
-    "B": ("channel: 1,000 subscribers, 50 online; posts sequential and 10 in flight",
-          "needs channels"),
-    "D": ("fan-out: one channel post to N connected subscribers", "needs channels"),
-    "G": ("Bot API: sendMessage/s from several bots; getUpdates latency", "needs the bot api"),
-}
+# scenarios whose server feature has not landed: key -> (title, what it needs)
+NOT_YET: dict[str, tuple[str, str]] = {}
 
 ORDER = "ABCDEFG"

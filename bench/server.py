@@ -91,13 +91,16 @@ class ServerProcess:
     """Steppe (`steppe --data TMP --rate-limit 0 serve --port P`) or the ceiling server."""
 
     def __init__(self, kind: str = "steppe", *, database: str | None = None, keep_log: int = 200,
-                 extra: list[str] | None = None):
+                 extra: list[str] | None = None, serve_args: list[str] | None = None,
+                 data: str | None = None):
         self.kind = kind
         self.database = database
-        self.extra = extra or []
+        self.extra = extra or []  # global options, before `serve`
+        self.serve_args = serve_args or []  # `serve` options (e.g. --bus URL)
         self.port = free_port()
         self.host = "127.0.0.1"
-        self.data = tempfile.mkdtemp(prefix=f"steppe-bench-{kind}-")
+        self.own_data = data is None  # a shared folder (several nodes) is the caller's to remove
+        self.data = data or tempfile.mkdtemp(prefix=f"steppe-bench-{kind}-")
         self.proc: subprocess.Popen[bytes] | None = None
         self.codes: dict[str, str] = {}
         self._codes_lock = threading.Lock()
@@ -116,7 +119,7 @@ class ServerProcess:
             cmd = [steppe_executable(), "--data", self.data, "--rate-limit", "0"]
             if self.database:
                 cmd += ["--database", self.database]
-            return cmd + [*self.extra, "serve", "--port", str(self.port)]
+            return cmd + [*self.extra, "serve", "--port", str(self.port), *self.serve_args]
         return [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", str(self.port)]
 
     def start(self, timeout: float = 30.0) -> None:
@@ -174,7 +177,8 @@ class ServerProcess:
                 self.proc.wait(5)
         if self._reader is not None:
             self._reader.join(5)
-        shutil.rmtree(self.data, ignore_errors=True)
+        if self.own_data:
+            shutil.rmtree(self.data, ignore_errors=True)
 
     def __enter__(self) -> ServerProcess:
         self.start()

@@ -8,6 +8,12 @@ Jobs:
 - `idle`  (scenario E): open and authorize sockets, hold them, close on request.
 - `storm` (scenario F): at one instant, every device connects, authorizes and catches up with
   `updates.getDifference` from the state it had before it went away.
+- `fanout` (scenario D): hold many authorized sockets of one channel's subscribers; on each `go`,
+  the process holding the owner posts once and every process times each socket's first copy.
+- `botsend` (scenario G): Bot API `sendMessage` over keep-alive HTTP from many bots, each paced
+  under the server's per-bot and per-chat flood limits.
+- `botpoll` (scenario G): a bot long-polls `getUpdates` while its user sends it a message over
+  the client API (WebSocket); times the send → poll-return path.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ import random
 import resource
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench import wsclient
+from bench import httpclient, wsclient
 from bench.wsclient import Event, Incoming, WsClient
 
 clock = time.monotonic_ns
@@ -62,9 +69,11 @@ class Pipe:
 
 
 async def open_many(host: str, port: int, srcs: list[str], count: int, concurrency: int,
-                    authorize: list[str], *, state: bool = False, timeout: float = 60.0
+                    authorize: list[str], *, state: bool = False, timeout: float = 60.0,
+                    ports: list[int | None] | None = None
                     ) -> tuple[list[WsClient | None], list[float], list[Any], list[str]]:
-    """Open `count` sockets (source addresses round-robin) and authorize each with its token."""
+    """Open `count` sockets (source addresses round-robin) and authorize each with its token;
+    `ports[i]`, when given, sends socket i to another node of a multi-node run."""
     socks: list[WsClient | None] = [None] * count
     states: list[Any] = [None] * count
     took: list[float] = []
@@ -75,7 +84,8 @@ async def open_many(host: str, port: int, srcs: list[str], count: int, concurren
         async with sem:
             t0 = clock()
             try:
-                ws = await wsclient.connect(host, port, src=srcs[i % len(srcs)], timeout=timeout)
+                ws = await wsclient.connect(host, (ports[i] if ports else None) or port,
+                                            src=srcs[i % len(srcs)], timeout=timeout)
                 await wsclient.call(ws, "connection.authorize", {"token": authorize[i]}, timeout)
                 if state:
                     states[i] = await wsclient.call(ws, "updates.getState", None, timeout)
@@ -108,6 +118,7 @@ class Sock:
     stopped: bool = False
     done: bool = False
     lost: bool = False
+    e2e: bool = True  # record end-to-end latency on this socket (off for a channel's owner)
 
 
 class ChatLoad:
@@ -188,7 +199,7 @@ class ChatLoad:
         st.pts[chat] = ev.pts
         self.deliveries += 1
         self.last_delivery = now
-        if ev.message.sender_id != st.user_id:
+        if ev.message.sender_id != st.user_id and st.e2e:
             stamp = ev.message.text.partition(" ")[0]
             if stamp.isdigit():
                 self.e2e.append((now - int(stamp)) / 1e6)
@@ -227,14 +238,14 @@ class ChatLoad:
         conns = spec["conns"]
         socks, took, states, errors = await open_many(
             spec["host"], spec["port"], spec["srcs"], len(conns), spec.get("concurrency", 200),
-            [c["token"] for c in conns], state=True)
+            [c["token"] for c in conns], state=True, ports=[c.get("port") for c in conns])
         if errors:
             self.pipe.put({"ready": False, "errors": errors[:5], "failed": len(errors)})
             return
         for ws, c, state in zip(socks, conns, states, strict=True):
             assert ws is not None
             st = Sock(user_id=c["user_id"], send_chat=c.get("send_chat"), watch=c["watch"],
-                      rid=random.getrandbits(50))
+                      rid=random.getrandbits(50), e2e=c.get("e2e", True))
             st.pts = {int(k): v for k, v in state["chats"].items() if int(k) in c["watch"]}
             ws.state = st
             ws.on_reply = lambda fid, frame, now, ws=ws: self._reply(ws, fid, frame, now)
@@ -390,6 +401,242 @@ async def storm(spec: dict[str, Any], pipe: Pipe) -> None:
     await asyncio.sleep(0.3)
 
 
+# ---- channel fan-out (D) -----------------------------------------------------------------------
+
+async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
+    """Hold the subscribers' sockets; on each `go`, the process with the owner's token posts once
+    (through the owner's own socket) and every process times each socket's first copy of it."""
+    host, port, srcs, chat = spec["host"], spec["port"], spec["srcs"], spec["chat"]
+    cpu0 = cpu_seconds()
+    t0 = clock()
+    socks, took, _, errors = await open_many(host, port, srcs, len(spec["tokens"]),
+                                             spec.get("concurrency", 256), spec["tokens"],
+                                             timeout=120)
+    opened = [ws for ws in socks if ws is not None]
+    elapsed = (clock() - t0) / NS
+    poster: WsClient | None = None
+    if spec.get("poster"):
+        poster = await wsclient.connect(host, port, src=srcs[0], timeout=60)
+        await wsclient.call(poster, "connection.authorize", {"token": spec["poster"]}, 60)
+    n = len(opened)
+    got = bytearray(n)  # copies of the current post per socket (capped at 255)
+    cur: dict[str, Any] = {"text": None, "arrivals": array("q"), "stale": 0}
+
+    def watcher(i: int) -> Callable[[Event, int], None]:
+        def on_update(ev: Event, now: int) -> None:
+            if ev.type != "new_message" or ev.message is None or ev.chat_id != chat:
+                return
+            if ev.message.text != cur["text"]:
+                cur["stale"] += 1
+                return
+            if not got[i]:
+                cur["arrivals"].append(now)
+            if got[i] < 255:
+                got[i] += 1
+        return on_update
+
+    for i, ws in enumerate(opened):
+        ws.on_update = watcher(i)
+    pipe.put({"ready": True, "opened": n, "failed": len(errors), "errors": errors[:5],
+              "connect_ms": took, "elapsed": elapsed, "cpu": cpu_seconds() - cpu0})
+    for _ in range(10_000):
+        msg = await pipe.get(spec.get("hold", 900))
+        if msg.get("cmd") == "close":
+            break
+        cur["text"] = msg["text"]
+        cur["arrivals"] = array("q")
+        cur["stale"] = 0
+        got[:] = bytes(n)
+        cpu0 = cpu_seconds()
+        await asyncio.sleep(max(0.0, (msg["at"] - clock()) / NS))
+        sent_at = reply_at = 0
+        error = None
+        if poster is not None:
+            sent_at = clock()
+            try:
+                await wsclient.call(poster, "messages.sendMessage",
+                                    {"peer": {"chat_id": chat}, "text": msg["text"],
+                                     "random_id": random.getrandbits(50)}, 60)
+                reply_at = clock()
+            except Exception as exc:  # noqa: BLE001 - reported
+                error = f"{type(exc).__name__}: {exc}"[:200]
+        deadline = clock() + int(msg.get("timeout", 30) * NS)
+        while clock() < deadline:
+            if len(cur["arrivals"]) >= sum(1 for ws in opened if not ws.lost):
+                break
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(msg.get("settle", 0.1))  # late duplicates, if any
+        pipe.put({"phase": "posted", "arrivals": cur["arrivals"], "received": len(cur["arrivals"]),
+                  "dups": sum(1 for g in got if g > 1), "lost": sum(1 for ws in opened if ws.lost),
+                  "stale": cur["stale"], "sent_at": sent_at, "reply_at": reply_at,
+                  "error": error, "cpu": cpu_seconds() - cpu0})
+    for ws in opened:
+        ws.close()
+    if poster is not None:
+        poster.close()
+    await asyncio.sleep(0.5)
+
+
+# ---- Bot API (G) -------------------------------------------------------------------------------
+
+async def botsend(spec: dict[str, Any], pipe: Pipe) -> None:
+    """Every bot sends `sendMessage` over `inflight` keep-alive connections, paced at `rate` a
+    second (below the server's per-bot flood limit) and round-robin over its private chats (so
+    each chat stays below the per-chat limit), for `duration` seconds."""
+    host, port, srcs = spec["host"], spec["port"], spec["srcs"]
+    bots: list[dict[str, Any]] = spec["bots"]
+    inflight = max(1, spec.get("inflight", 1))
+    clients: list[list[httpclient.HttpClient]] = []
+    for b, _ in enumerate(bots):
+        clients.append([await httpclient.connect(host, port, src=srcs[(b + j) % len(srcs)])
+                        for j in range(inflight)])
+    pad = b"x" * spec.get("pad", 32)
+    period = int(NS / spec["rate"])
+    duration_ns = int(spec["duration"] * NS)
+    lat = array("d")
+    statuses: dict[int, int] = {}
+    errors: dict[str, int] = {}
+    last_reply = [0]
+    behind = [0]
+    pipe.put({"ready": True})
+    go = await pipe.get(120)
+    await asyncio.sleep(max(0.0, (go["at"] - clock()) / NS))
+    cpu0 = cpu_seconds()
+    start = clock()
+    end = start + duration_ns
+    # each bot's schedule: one slot every `period`, the bots' first slots spread over a period
+    nxt = [start + period * b // max(1, len(bots)) for b in range(len(bots))]
+    turn = [0] * len(bots)
+
+    async def lane(b: int, client: httpclient.HttpClient) -> None:
+        path = f"/bot{bots[b]['token']}/sendMessage".encode()
+        chats = bots[b]["chats"]
+        for _ in range(10**7):
+            now = clock()
+            slot = nxt[b]
+            if slot < now:  # behind schedule: never catch up in a burst (the flood limit)
+                behind[0] += 1
+                slot = now
+            if slot >= end:
+                return
+            nxt[b] = slot + period
+            if slot > now:
+                await asyncio.sleep((slot - now) / NS)
+            chat = chats[turn[b] % len(chats)]
+            turn[b] += 1
+            t0 = clock()
+            body = b'{"chat_id":%d,"text":"%d %s"}' % (chat, t0, pad)
+            try:
+                status, _ = await asyncio.wait_for(client.request(b"POST", path, body), 30)
+            except Exception as exc:  # noqa: BLE001 - counted, the lane stops
+                key = type(exc).__name__
+                errors[key] = errors.get(key, 0) + 1
+                return
+            t1 = clock()
+            lat.append((t1 - t0) / 1e6)
+            statuses[status] = statuses.get(status, 0) + 1
+            last_reply[0] = max(last_reply[0], t1)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(lane(b, c) for b, cs in enumerate(clients) for c in cs)),
+        spec["duration"] + 60)
+    cpu1 = cpu_seconds()
+    pipe.put({"phase": "done", "lat": lat, "statuses": statuses, "errors": errors,
+              "start": start, "last_reply": last_reply[0], "behind": behind[0],
+              "cpu": cpu1 - cpu0})
+    await pipe.get(60)
+    for cs in clients:
+        for c in cs:
+            c.close()
+    await asyncio.sleep(0.2)
+
+
+async def botpoll(spec: dict[str, Any], pipe: Pipe) -> None:
+    """Per pair: the bot long-polls getUpdates; once the poll is parked, its user sends it a
+    message over the client API; the time from that send to the poll returning it is recorded.
+    Sequential per pair, pairs side by side; bounded by `count` per pair and by `duration`."""
+    host, port, srcs = spec["host"], spec["port"], spec["srcs"]
+    pairs: list[dict[str, Any]] = spec["pairs"]
+    users: list[WsClient] = []
+    polls: list[httpclient.HttpClient] = []
+    offsets: list[int] = []
+    for i, pair in enumerate(pairs):
+        ws = await wsclient.connect(host, port, src=srcs[i % len(srcs)], timeout=60)
+        await wsclient.call(ws, "connection.authorize", {"token": pair["user"]}, 60)
+        users.append(ws)
+        http = await httpclient.connect(host, port, src=srcs[i % len(srcs)])
+        polls.append(http)
+        status, body = await httpclient.call(http, f"/bot{pair['bot']}/getUpdates",
+                                             b'{"timeout":0}', 30)
+        got = wsclient.decode_any(body)
+        ids = [u["update_id"] for u in got.get("result", [])]
+        offsets.append(max(ids) + 1 if ids else 0)
+    lat = array("d")
+    missed = [0]
+    errors: list[str] = []
+    pipe.put({"ready": True})
+    go = await pipe.get(120)
+    await asyncio.sleep(max(0.0, (go["at"] - clock()) / NS))
+    cpu0 = cpu_seconds()
+    end = clock() + int(spec["duration"] * NS)
+    park = spec.get("park", 0.02)
+
+    async def run(i: int) -> None:
+        pair, ws, http = pairs[i], users[i], polls[i]
+        path = f"/bot{pair['bot']}/getUpdates"
+        for k in range(spec.get("count", 500)):
+            if clock() >= end:
+                return
+            poll = asyncio.ensure_future(httpclient.call(
+                http, path, b'{"offset":%d,"timeout":10}' % offsets[i], 30))
+            await asyncio.sleep(park)  # the poll is parked on the server by now
+            stamp = clock()
+            text = f"{stamp} poll {k}"
+            sent = ws.call("messages.sendMessage", {"peer": {"chat_id": pair["chat"]},
+                                                    "text": text,
+                                                    "random_id": random.getrandbits(50)})
+            seen = False
+            for attempt in range(5):  # a poll may return before the message (another update)
+                if attempt:
+                    poll = asyncio.ensure_future(httpclient.call(
+                        http, path, b'{"offset":%d,"timeout":10}' % offsets[i], 30))
+                try:
+                    status, body = await poll
+                except Exception as exc:  # noqa: BLE001 - reported
+                    errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                    return
+                now = clock()
+                got = wsclient.decode_any(body)
+                if status != 200 or not got.get("ok"):
+                    errors.append(f"getUpdates HTTP {status}: {body[:120]!r}")
+                    return
+                for upd in got["result"]:
+                    offsets[i] = max(offsets[i], upd["update_id"] + 1)
+                    if (upd.get("message") or {}).get("text") == text:
+                        seen = True
+                if seen:
+                    lat.append((now - stamp) / 1e6)
+                    break
+            if not seen:
+                missed[0] += 1
+            try:
+                await asyncio.wait_for(sent, 30)
+            except Exception as exc:  # noqa: BLE001 - reported
+                errors.append(f"sendMessage: {type(exc).__name__}: {exc}"[:200])
+                return
+
+    await asyncio.wait_for(asyncio.gather(*(run(i) for i in range(len(pairs)))),
+                           spec["duration"] + 90)
+    pipe.put({"phase": "done", "lat": lat, "missed": missed[0], "errors": errors[:5],
+              "error_count": len(errors), "cpu": cpu_seconds() - cpu0})
+    await pipe.get(60)
+    for ws in users:
+        ws.close()
+    for http in polls:
+        http.close()
+    await asyncio.sleep(0.2)
+
+
 # ---- process entry -----------------------------------------------------------------------------
 
 def main(conn: Connection, spec: dict[str, Any]) -> None:
@@ -405,6 +652,12 @@ def main(conn: Connection, spec: dict[str, Any]) -> None:
                 await idle(spec, pipe)
             elif job == "storm":
                 await storm(spec, pipe)
+            elif job == "fanout":
+                await fanout(spec, pipe)
+            elif job == "botsend":
+                await botsend(spec, pipe)
+            elif job == "botpoll":
+                await botpoll(spec, pipe)
             else:
                 raise ValueError(job)
         except Exception as exc:  # noqa: BLE001 - the harness reports it

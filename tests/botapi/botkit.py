@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from steppe.client import Device, Http
+from steppe.client import ApiError, Device, Http
 
 
 async def wait_for(cond: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -76,3 +76,47 @@ async def bot_call(server: Any, token: str, method: str, http_method: str = "POS
         else:
             resp = await client.post(f"{server.url}/bot{token}/{method}", data=params)
     return resp.status_code, resp.json()
+
+
+ADMIN_RIGHTS = {"change_info": True, "delete_messages": True, "ban_users": True,
+                "invite_users": True, "pin_messages": True, "add_admins": False}
+
+
+async def supergroup(owner: Person, title: str, members: list[int], admin_bot: int | None = None,
+                     broadcast: bool = False, **rights: bool) -> dict[str, Any]:
+    """A supergroup (or, with `broadcast`, a channel) of `owner` with `members` in it and a bot
+    made its admin through the client API, as a user would do it."""
+    chat = await owner.call("channels.createChannel", title=title, megagroup=not broadcast,
+                            broadcast=broadcast)
+    peer = {"chat_id": chat["id"]}
+    if members:
+        await owner.call("channels.inviteToChannel", peer=peer, user_ids=members)
+    if admin_bot is not None:
+        given = {**ADMIN_RIGHTS, **({"post_messages": True, "edit_messages": True}
+                                    if broadcast else {}), **rights}
+        await owner.call("channels.editAdmin", peer=peer, user_id=admin_bot, admin_rights=given)
+    return chat  # type: ignore[no-any-return]
+
+
+def api_id(chat: dict[str, Any]) -> int:
+    """A supergroup's or channel's id as bots see it."""
+    return -(1_000_000_000_000 + int(chat["id"]))
+
+
+async def outcome(coro: Any) -> str:
+    """'ok', or the client API error's type."""
+    try:
+        await coro
+    except ApiError as err:
+        return err.type
+    return "ok"
+
+
+async def upload_file(person: Person, data: bytes, name: str, mime: str = "") -> str:
+    """Upload `data` (one part) through the client API; its file id."""
+    started = await person.call("upload.start", size=len(data), name=name, mime_type=mime)
+    async with httpx.AsyncClient(timeout=30) as client:
+        resp = await client.post(f"{person.server.url}/api/upload/{started['upload_id']}/0",
+                                 content=data, headers={"authorization": f"Bearer {person.token}"})
+        assert resp.status_code == 200, resp.text
+    return str((await person.call("upload.finish", upload_id=started["upload_id"]))["file_id"])

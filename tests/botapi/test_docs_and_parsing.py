@@ -43,6 +43,16 @@ def test_docs_list_exactly_the_supported_methods() -> None:
     assert REQUIRED <= code | missing, sorted(REQUIRED - code - missing)
 
 
+def test_docs_list_exactly_the_delivered_update_types() -> None:
+    from steppe.botapi.render import DELIVERED
+    from steppe.domain.bots import UPDATE_TYPES
+
+    text = re.split(r"Updates\s+are kept", _section(DOC.read_text(), "Update types"))[0]
+    documented = set(re.findall(r"`(\w+)`", text.split("Delivered:", 1)[1]))
+    assert documented == set(DELIVERED)
+    assert set(DELIVERED) <= set(UPDATE_TYPES)
+
+
 @pytest.mark.parametrize(("mode", "source", "text", "entities"), [
     ("HTML", "<b>a<i>b</i></b> &lt;&amp;&gt;", "ab <&>",
      [("bold", 0, 2), ("italic", 1, 1)]),

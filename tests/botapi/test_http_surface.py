@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from botkit import bot_call, new_bot
+from botkit import api_id, bot_call, new_bot, supergroup
 
 ERROR_KEYS = {"ok", "error_code", "description"}
 
@@ -251,14 +251,23 @@ async def test_every_object_validates_against_aiogram(server, people) -> None:
             (GetChatMember, "getChatMember", {"chat_id": gid, "user_id": bob.id}),
             (GetChatMember, "getChatMember", {"chat_id": gid, "user_id": alice.id})):
         valid(method, (await bot_call(server, token, name, **params))[1])
-    await bot_call(server, token, "restrictChatMember", chat_id=gid, user_id=bob.id,
+    big = await supergroup(alice, "Super", [bob.id], admin_bot=bot_id)
+    sgid = api_id(big)
+    for method, name in ((GetChat, "getChat"), (GetChatAdministrators, "getChatAdministrators")):
+        valid(method, (await bot_call(server, token, name, chat_id=sgid))[1])
+    await bot_call(server, token, "restrictChatMember", chat_id=sgid, user_id=bob.id,
                    permissions=json.dumps({"can_send_messages": False}))
-    valid(GetChatMember, (await bot_call(server, token, "getChatMember", chat_id=gid,
-                                         user_id=bob.id))[1])
-    await bot_call(server, token, "banChatMember", chat_id=gid, user_id=bob.id)
-    _, body = await bot_call(server, token, "getChatMember", chat_id=gid, user_id=bob.id)
+    _, body = await bot_call(server, token, "getChatMember", chat_id=sgid, user_id=bob.id)
+    valid(GetChatMember, body)
+    assert body["result"]["status"] == "restricted"
+    assert body["result"]["can_send_messages"] is False
+    await bot_call(server, token, "banChatMember", chat_id=sgid, user_id=bob.id)
+    _, body = await bot_call(server, token, "getChatMember", chat_id=sgid, user_id=bob.id)
     valid(GetChatMember, body)
     assert body["result"]["status"] == "kicked"
+    await bot_call(server, token, "banChatMember", chat_id=gid, user_id=bob.id)  # basic: removed
+    _, body = await bot_call(server, token, "getChatMember", chat_id=gid, user_id=bob.id)
+    assert body["result"]["status"] == "left"
     _, body = await bot_call(server, token, "getUpdates", allowed_updates=json.dumps(
         ["message", "chat_member", "my_chat_member"]))
     valid(GetUpdates, body)

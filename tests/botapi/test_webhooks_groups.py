@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from botkit import bot_call, new_bot, wait_for
+from botkit import bot_call, new_bot, outcome, supergroup, wait_for
 
 
 def free_port() -> int:
@@ -112,10 +112,13 @@ async def test_webhook_failures_are_reported_and_retried(server, people) -> None
 
 
 async def test_group_admin_bot_bans_restricts_and_pins(server, people) -> None:
+    """A python-telegram-bot admin bot in a supergroup: what it does goes through the channel
+    services, so the restricted user cannot send and the banned one can neither send nor join
+    again; a basic group's ban only removes the member."""
     from telegram import ChatPermissions, Update
     from telegram.ext import Application, CommandHandler, ContextTypes
 
-    alice, bob = await people("Alice"), await people("Bob")
+    alice, bob, carol = await people("Alice"), await people("Bob"), await people("Carol")
     bot_id, token = new_bot(server, "ptb_admin_bot", alice.id)
 
     async def ban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -136,8 +139,10 @@ async def test_group_admin_bot_bans_restricts_and_pins(server, people) -> None:
         count = await context.bot.get_chat_member_count(update.effective_chat.id)
         await update.message.reply_text(f"Pinned; {len(admins)} admins of {count}")
 
-    group = await alice.call("messages.createChat", title="Admins", user_ids=[bob.id, bot_id])
-    peer = {"chat_id": group["id"]}
+    big = await supergroup(alice, "Admins", [bob.id, carol.id], admin_bot=bot_id)
+    peer = {"chat_id": big["id"]}
+    link = await alice.call("messages.exportChatInvite", peer=peer)
+    group = await alice.call("messages.createChat", title="Basic", user_ids=[bob.id, bot_id])
     server.run(server.app.services.bots.accounts.store.set_role(group["id"], bot_id, "admin"))
     app = (Application.builder().token(token).base_url(f"{server.url}/bot")
            .base_file_url(f"{server.url}/file/bot").build())
@@ -150,16 +155,27 @@ async def test_group_admin_bot_bans_restricts_and_pins(server, people) -> None:
             note = await bob.say(peer, "an important note")
             await alice.say(peer, "/pin", reply_to=note["id"])
             got = await alice.reply_from(bot_id, 1)
-            assert got[0]["text"] == "Pinned; 2 admins of 3"
+            assert got[0]["text"] == "Pinned; 2 admins of 4"
             await wait_for(lambda: [e for e in alice.events if e.get("type") == "pin_message"])
             await alice.say(peer, "/mute", reply_to=note["id"])
             got = await alice.reply_from(bot_id, 2)
             assert got[1]["text"] == "Bob is restricted"
+            assert await outcome(bob.say(peer, "still here?")) == "CHAT_WRITE_FORBIDDEN"
             await alice.say(peer, "/ban", reply_to=note["id"])
             texts = await wait_for(lambda: [m["text"] for m in alice.messages_from(bot_id)
                                             if m.get("text") == "Banned Bob"])
             assert texts == ["Banned Bob"]
-            removed = [m for m in alice.messages_from(bot_id) if m.get("action")]
+            assert await outcome(bob.say(peer, "let me in")) != "ok"
+            assert await outcome(bob.call("messages.importChatInvite",
+                                          hash=link["link"])) == "USER_BANNED_IN_CHANNEL"
+            assert await outcome(carol.call("channels.inviteToChannel", peer=peer,
+                                            user_ids=[bob.id])) == "USER_KICKED"
+            # A basic group: a ban removes the member, who may be added again.
+            await alice.say({"chat_id": group["id"]}, "/ban", reply_to=(
+                await bob.say({"chat_id": group["id"]}, "hi"))["id"])
+            await wait_for(lambda: len([m for m in alice.messages_from(bot_id, group["id"])
+                                        if m.get("text") == "Banned Bob"]) == 1)
+            removed = [m for m in alice.messages_from(bot_id, group["id"]) if m.get("action")]
             assert removed[0]["action"] == {"type": "chat_delete_user", "user_ids": [bob.id]}
         finally:
             await app.updater.stop()

@@ -9,7 +9,6 @@ import msgspec
 
 from steppe.api.hub import Hub
 from steppe.api.registry import Call, Registry
-from steppe.domain import access
 from steppe.domain.entities import Entity, utf16_len
 from steppe.domain.errors import bad_request
 from steppe.domain.models import Message
@@ -128,8 +127,7 @@ def register(r: Registry, s: Services, hub: Hub) -> None:
 
     @r.method("messages.sendInlineBotResult", SendInlineResult)
     async def send_inline_result(c: Call, p: SendInlineResult) -> Any:
-        """Send the inline result `id` of query `query_id` to a chat, 'via @bot'."""
-        chat, member = await s.chats.access(c.user_id, p.peer, create=True)
-        access.check_send(chat, member)
+        """Send the inline result `id` of query `query_id` to a chat, 'via @bot' (the chat's
+        rules checked as it is stored: a supergroup's or channel's by the channel services)."""
         return await bots.queries.send_result(c.user_id, p.peer, p.query_id, p.id, p.random_id,
                                               p.reply_to)

@@ -9,14 +9,15 @@ import msgspec
 
 from steppe.botapi.context import Ctx, method
 from steppe.botapi.errors import bad
-from steppe.domain import bots
+from steppe.domain import access, bots
 from steppe.domain import markup as mk
 from steppe.domain.bots import BotCommand
 from steppe.domain.errors import RpcError
-from steppe.domain.markup import Contact, Dice, Location, Poll, PollOption, Venue
+from steppe.domain.markup import Contact, Dice, Location, PollOption, Venue
 from steppe.domain.models import Chat, Member, Message
 from steppe.services.botqueries import check_results
 from steppe.services.chats import Peer
+from steppe.services.polls import NewPoll, make_poll
 
 CHAT_ACTIONS = {"typing": "typing", "upload_photo": "upload_photo", "record_video": "record_video",
                 "upload_video": "upload_document", "record_voice": "record_voice",
@@ -29,17 +30,22 @@ def _blank(**fields: Any) -> Message:
     return Message(chat_id=0, id=0, sender_id=0, date=0, **fields)
 
 
-async def _send(c: Ctx, template: Message, chat: Chat | None = None, member: Member | None = None
-                ) -> dict[str, Any]:
+async def _send(c: Ctx, template: Message, chat: Chat | None = None, member: Member | None = None,
+                *, photos: list[Any] | None = None) -> dict[str, Any]:
     if chat is None or member is None:
         chat, member = await c.chat()
+    reply_to = await _reply_to(c, chat)
+    template = msgspec.structs.replace(template, reply_to=reply_to, reply_markup=c.markup())
+    msg = await c.api.suite.accounts.send(c.bot_id, chat, member, template, photos=photos)
+    return await c.render.message(msg, chat)
+
+
+async def _reply_to(c: Ctx, chat: Chat) -> int | None:
     reply_to, lenient = c.reply_to()
     if reply_to is not None and lenient and not await c.api.core.chats.get_messages(chat.id,
                                                                                    [reply_to]):
         reply_to = None
-    template = msgspec.structs.replace(template, reply_to=reply_to, reply_markup=c.markup())
-    msg = await c.api.suite.accounts.send(c.bot_id, chat, member, template)
-    return await c.render.message(msg, chat)
+    return reply_to
 
 
 # ---- the bot ------------------------------------------------------------------------------
@@ -132,7 +138,11 @@ async def get_user_profile_photos(c: Ctx) -> Any:
     user_id = c.p.need_int("user_id")
     if not await c.api.core.store.get_users([user_id]):
         raise bad("user not found")
-    return {"total_count": 0, "photos": []}
+    from steppe.botapi.render import photo_sizes
+    found = await c.api.services.media.user_photos(c.bot_id, user_id,
+                                                   c.p.int("offset", default=0) or 0,
+                                                   c.p.int("limit", default=100) or 100)
+    return {"total_count": found["count"], "photos": [photo_sizes(p) for p in found["photos"]]}
 
 
 @method("setChatMenuButton")
@@ -217,6 +227,15 @@ async def send_dice(c: Ctx) -> Any:
     return await _send(c, _blank(dice=Dice(emoji, value)))
 
 
+_POLL_ERRORS = {"POLL_QUESTION_INVALID": "poll question length must be 1-300",
+                "POLL_ANSWERS_INVALID": "poll must have 2-12 options",
+                "POLL_OPTION_INVALID": "poll options must be non-empty, different and at most "
+                                       "100 characters long",
+                "QUIZ_CORRECT_ANSWERS_EMPTY": "wrong correct option id specified",
+                "QUIZ_CORRECT_ANSWER_INVALID": "wrong correct option id specified",
+                "POLL_EXPLANATION_INVALID": "explanation is too long"}
+
+
 @method("sendPoll")
 async def send_poll(c: Ctx) -> Any:
     question = c.p.need("question")
@@ -224,24 +243,25 @@ async def send_poll(c: Ctx) -> Any:
     if not isinstance(raw, list):
         raise bad("options must be a JSON array")
     options = [str(o.get("text", "")) if isinstance(o, dict) else str(o) for o in raw]
-    try:
-        mk.check_poll(question, options)
-    except RpcError as err:
-        raise bad({"POLL_OPTIONS_INVALID": "poll must have at least 2 option",
-                   "POLL_QUESTION_INVALID": "poll question length must not exceed 300"}
-                  .get(err.type, "poll option length must not exceed 100")) from None
     kind = c.p.str("type", default="regular") or "regular"
     if kind not in ("regular", "quiz"):
         raise bad("poll type is invalid")
     correct = c.p.int("correct_option_id")
-    if kind == "quiz" and (correct is None or not 0 <= correct < len(options)):
-        raise bad("wrong correct option id specified")
-    poll = Poll(id=str(secrets.randbits(62)), question=question,
-                options=[PollOption(text=o, persistent_id=str(i)) for i, o in enumerate(options)],
-                is_closed=c.p.bool("is_closed"), is_anonymous=c.p.bool("is_anonymous", True),
-                type=kind, allows_multiple_answers=c.p.bool("allows_multiple_answers"),
-                correct_option_id=correct if kind == "quiz" else None,
-                explanation=c.p.str("explanation"))
+    many = c.p.json("correct_option_ids")
+    if correct is None and isinstance(many, list) and many and isinstance(many[0], int):
+        correct = many[0]
+    quiz = kind == "quiz"
+    try:
+        poll = make_poll(NewPoll(
+            question=question, answers=options, quiz=quiz,
+            multiple_choice=c.p.bool("allows_multiple_answers") and not quiz,
+            correct_answer=correct if quiz else None,
+            explanation=(c.p.str("explanation") or None) if quiz else None,
+            public_voters=not c.p.bool("is_anonymous", True)))
+    except RpcError as err:
+        raise bad(_POLL_ERRORS.get(err.type, err.message or err.type)) from None
+    if c.p.bool("is_closed"):
+        poll = msgspec.structs.replace(poll, is_closed=True)
     return await _send(c, _blank(poll=poll))
 
 
@@ -249,18 +269,24 @@ async def send_poll(c: Ctx) -> Any:
 async def stop_poll(c: Ctx) -> Any:
     chat, _ = await c.chat()
     msg = await c.api.suite.accounts.message(chat, c.p.need_int("message_id"))
-    if msg.poll is None or msg.sender_id != c.bot_id:
+    if msg.poll is None:
         raise bad("message with poll to stop not found")
-    if msg.poll.is_closed:
-        raise bad("poll has already been closed")
-    poll = msgspec.structs.replace(msg.poll, is_closed=True)
+    try:
+        closed = await c.api.services.channels.polls.close(c.bot_id, Peer(chat_id=chat.id),
+                                                           msg.id)
+    except RpcError as err:
+        if err.type == "MESSAGE_POLL_CLOSED":
+            raise bad("poll has already been closed") from None
+        if err.type == "MESSAGE_AUTHOR_REQUIRED":
+            raise bad("message with poll to stop not found") from None
+        raise
     markup = c.markup(inline_only=True)
-    fresh = await c.api.suite.accounts.rewrite(
-        msgspec.structs.replace(msg, poll=poll, reply_markup=markup or msg.reply_markup),
-        edited=False)
+    if markup is not None:
+        fresh = await c.api.suite.accounts.message(chat, msg.id)
+        await c.api.suite.accounts.rewrite(msgspec.structs.replace(fresh, reply_markup=markup),
+                                           edited=False)
     from steppe.botapi.render import poll_obj
-    assert fresh.poll is not None
-    return poll_obj(fresh.poll)
+    return poll_obj(closed.poll)
 
 
 @method("sendChatAction")
@@ -327,7 +353,13 @@ async def _copy(c: Ctx, ids: list[int], *, single: bool) -> list[Any]:
     out = []
     for orig in originals:
         template = msgspec.structs.replace(orig, reply_to=None, fwd_from=None, edit_date=None,
-                                           pinned=False, via_bot_id=None)
+                                           pinned=False, via_bot_id=None, views=None,
+                                           forwards=None, replies=None, reactions=[],
+                                           thread_id=None, post_author=None, grouped_id=None)
+        if orig.poll is not None:  # a copy is a new poll, with no votes
+            template = msgspec.structs.replace(template, poll=msgspec.structs.replace(
+                orig.poll, id=str(secrets.randbits(62)), total_voter_count=0, is_closed=False,
+                options=[PollOption(o.text, 0, o.persistent_id) for o in orig.poll.options]))
         if single and c.p.has("reply_markup"):
             template = msgspec.structs.replace(template, reply_markup=c.markup())
         reply_to = c.reply_to()[0] if single else None
@@ -355,9 +387,20 @@ async def _target(c: Ctx) -> tuple[Chat | None, Message, bool]:
         msg = await accounts.message(chat, c.p.need_int("message_id"))
     except RpcError:
         raise bad("message to edit not found") from None
-    if msg.sender_id != c.bot_id:
+    if msg.sender_id != c.bot_id and not await _may_edit_post(c, chat, msg):
         raise bad("message can't be edited")
     return chat, msg, False
+
+
+async def _may_edit_post(c: Ctx, chat: Chat, msg: Message) -> bool:
+    """A channel post: the bot's own, or any when it may edit the channel's posts."""
+    if chat.kind != "channel" or msg.sender_id != -chat.id or msg.action is not None:
+        return False
+    if bots.is_post_of(await c.api.suite.accounts.store.random_id(chat.id, msg.id), c.bot_id):
+        return True
+    p = await c.api.services.channels.channels.store.participant(chat.id, c.bot_id,
+                                                               c.api.core.clock.now())
+    return access.has_right(p, "edit_messages")
 
 
 async def _edited(c: Ctx, chat: Chat | None, before: Message, after: Message, inline: bool) -> Any:
@@ -372,7 +415,7 @@ async def _edited(c: Ctx, chat: Chat | None, before: Message, after: Message, in
 async def edit_message_text(c: Ctx) -> Any:
     chat, msg, inline = await _target(c)
     text, entities = c.text()
-    if msg.poll or msg.location or msg.contact or msg.dice:
+    if msg.poll or msg.location or msg.contact or msg.dice or msg.media:
         raise bad("there is no text in the message to edit")
     after = msgspec.structs.replace(msg, text=text, entities=entities,
                                     reply_markup=c.markup(inline_only=True))

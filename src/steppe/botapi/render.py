@@ -9,7 +9,10 @@ from typing import Any
 import msgspec
 
 from steppe.domain import bots
+from steppe.domain import channels as ch
+from steppe.domain import media as m
 from steppe.domain.bots import PendingUpdate
+from steppe.domain.channels import ChatInfo, Participant
 from steppe.domain.entities import Entity
 from steppe.domain.markup import Poll, ReplyMarkup
 from steppe.domain.models import Chat, Message, User
@@ -25,6 +28,10 @@ PERMISSIONS = ("can_send_messages", "can_send_audios", "can_send_documents", "ca
                "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
                "can_react_to_messages", "can_edit_tag", "can_change_info", "can_invite_users",
                "can_pin_messages", "can_manage_topics")
+# The update types `Renderer.update` renders (docs/botapi.md lists them; a test compares).
+DELIVERED = ("message", "edited_message", "channel_post", "edited_channel_post",
+             "callback_query", "inline_query", "chosen_inline_result", "my_chat_member",
+             "chat_member", "message_reaction", "chat_join_request", "poll", "poll_answer")
 ACCEPTED_GIFTS = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
                   "premium_subscription": False, "gifts_from_channels": False}
 
@@ -60,6 +67,82 @@ def member_obj(status: str, user: dict[str, Any], *, until: int = 0,
     if status == "kicked":
         return {"status": "kicked", "user": user, "until_date": until}
     return {"status": status if status in ("member", "left") else "member", "user": user}
+
+
+def participant_obj(p: Participant, user: dict[str, Any], kind: str, viewer: int = 0
+                    ) -> dict[str, Any]:
+    """A user's standing in a supergroup or channel as a ChatMember object, with the rights it
+    really has."""
+    if p.status == "creator":
+        out: dict[str, Any] = {"status": "creator", "user": user, "is_anonymous": False}
+        if p.rank:
+            out["custom_title"] = p.rank
+        return out
+    if p.status == "admin":
+        r = p.admin_rights or ch.AdminRights()
+        out = {"status": "administrator", "user": user,
+               "can_be_edited": bool(viewer) and p.promoted_by == viewer,
+               **admin_rights(False), "is_anonymous": r.anonymous, "can_manage_chat": True,
+               "can_delete_messages": r.delete_messages, "can_restrict_members": r.ban_users,
+               "can_promote_members": r.add_admins, "can_change_info": r.change_info,
+               "can_invite_users": r.invite_users, "can_pin_messages": r.pin_messages}
+        if kind == "channel":
+            out.update(can_post_messages=r.post_messages, can_edit_messages=r.edit_messages)
+            out.pop("can_manage_topics", None)
+        else:
+            out["can_manage_topics"] = r.manage_topics
+        if p.rank:
+            out["custom_title"] = p.rank
+        return out
+    if p.status == "restricted":
+        perms = bots.permissions_from_banned(msgspec.to_builtins(p.banned_rights or {}))
+        return {"status": "restricted", "user": user, "is_member": True,
+                **{f: perms.get(f, False) for f in PERMISSIONS}, "until_date": p.until_date}
+    if p.status == "banned":
+        return {"status": "kicked", "user": user, "until_date": p.until_date}
+    return {"status": "member" if p.status == "member" else "left", "user": user}
+
+
+def photo_sizes(photo: m.Photo) -> list[dict[str, Any]]:
+    return [{"file_id": s.file_id, "file_unique_id": bots.file_unique_id(s.file_id),
+             "width": s.w, "height": s.h, "file_size": s.size}
+            for s in sorted(photo.sizes, key=lambda s: s.w * s.h)]
+
+
+def media_obj(media: m.Media) -> dict[str, Any]:
+    """A message's photo (PhotoSize array) or document-kind file, with every required field."""
+    if isinstance(media, m.MediaPhoto):
+        return {"photo": photo_sizes(media.photo)}
+    d = media.document
+    base: dict[str, Any] = {"file_id": d.file_id, "file_unique_id": bots.file_unique_id(d.file_id),
+                            "file_size": d.size}
+    named = {**base, "mime_type": d.mime_type, **({"file_name": d.name} if d.name else {})}
+    if d.kind in ("video", "animation"):
+        visual = {**named, "width": d.w or 0, "height": d.h or 0, "duration": d.duration or 0}
+        if d.kind == "animation":  # Telegram sends the document too, for older clients
+            return {"animation": visual, "document": named}
+        return {"video": visual}
+    if d.kind == "audio":
+        audio = {**named, "duration": d.duration or 0}
+        audio.update({k: v for k, v in (("performer", d.performer), ("title", d.title)) if v})
+        return {"audio": audio}
+    if d.kind == "voice":
+        return {"voice": {**base, "mime_type": d.mime_type, "duration": d.duration or 0}}
+    return {"document": named}
+
+
+def media_file(media: m.Media | None, file_id: str) -> dict[str, Any] | None:
+    """The photo size or document of a message that is `file_id` (for getFile's folder)."""
+    if isinstance(media, m.MediaPhoto):
+        return next(({"kind": "photo", "size": s.size} for s in media.photo.sizes
+                     if s.file_id == file_id), None)
+    if isinstance(media, m.MediaDocument) and media.document.file_id == file_id:
+        return {"kind": media.document.kind, "size": media.document.size}
+    return None
+
+
+def reaction_types(values: list[str]) -> list[dict[str, Any]]:
+    return [{"type": "emoji", "emoji": v} for v in values]
 
 
 def markup_obj(markup: ReplyMarkup | None) -> dict[str, Any] | None:
@@ -122,7 +205,7 @@ class Renderer:
             out["title"] = chat.title or " "
         return out
 
-    async def full_chat(self, chat: Chat) -> dict[str, Any]:
+    async def full_chat(self, chat: Chat, info: ChatInfo | None = None) -> dict[str, Any]:
         out = await self.chat(chat)
         out.update(accent_color_id=0, max_reaction_count=11,
                    accepted_gift_types=dict(ACCEPTED_GIFTS))
@@ -131,6 +214,25 @@ class Renderer:
             found = await self.core.store.get_users([peer])
             if peer in found and found[peer].bio:
                 out["bio"] = found[peer].bio
+        elif info is not None and chat.kind in ch.BIG_KINDS:
+            out["max_reaction_count"] = info.reactions_limit
+            if info.username:
+                out["username"] = info.username
+            if info.about:
+                out["description"] = info.about
+            if info.linked_chat_id:
+                out["linked_chat_id"] = bots.api_chat_id(
+                    "supergroup" if chat.kind == "channel" else "channel",
+                    info.linked_chat_id, None)
+            if chat.kind == "supergroup":
+                out["permissions"] = bots.permissions_from_banned(
+                    msgspec.to_builtins(info.default_banned_rights))
+                if info.slowmode_seconds:
+                    out["slow_mode_delay"] = info.slowmode_seconds
+                if info.forum:
+                    out["is_forum"] = True
+            if info.available_reactions is not None:
+                out["available_reactions"] = reaction_types(info.available_reactions)
         else:
             out["permissions"] = {f: True for f in PERMISSIONS}
         return out
@@ -156,13 +258,21 @@ class Renderer:
         out: dict[str, Any] = {"message_id": msg.id, "date": msg.date, "chat": chat_obj}
         if chat.kind == "channel":
             out["sender_chat"] = chat_obj
+            if msg.post_author:
+                out["author_signature"] = msg.post_author
+        elif msg.sender_id < 0:  # a channel's post in its discussion group
+            out["sender_chat"] = await self._other_chat(-msg.sender_id)
+            out["is_automatic_forward"] = True
         else:
             out["from"] = await self.user(msg.sender_id)
         if msg.text:
-            out["text"] = msg.text
+            key, ents_key = ("caption", "caption_entities") if msg.media else ("text", "entities")
+            out[key] = msg.text
             ents = await self.entities(bots.full_entities(msg))
             if ents:
-                out["entities"] = ents
+                out[ents_key] = ents
+        if msg.grouped_id is not None:
+            out["media_group_id"] = str(msg.grouped_id)
         if msg.edit_date:
             out["edit_date"] = msg.edit_date
         if msg.reply_to is not None and not nested:
@@ -170,8 +280,7 @@ class Renderer:
             if found:
                 out["reply_to_message"] = await self.message(found[0], chat, nested=True)
         if msg.fwd_from is not None:
-            out["forward_origin"] = {"type": "user", "date": msg.fwd_from.date,
-                                     "sender_user": await self.user(msg.fwd_from.from_user_id)}
+            out["forward_origin"] = await self._origin(msg)
         markup = markup_obj(msg.reply_markup)
         if markup is not None:
             out["reply_markup"] = markup
@@ -182,7 +291,28 @@ class Renderer:
             await self._action(msg, out)
         return out
 
+    async def _other_chat(self, chat_id: int) -> dict[str, Any]:
+        found = await self.get_chat(chat_id)
+        if found is None:
+            return {"id": bots.api_chat_id("channel", chat_id, None), "type": "channel",
+                    "title": " "}
+        return await self.chat(found)
+
+    async def _origin(self, msg: Message) -> dict[str, Any]:
+        fwd = msg.fwd_from
+        assert fwd is not None
+        source = await self.get_chat(fwd.from_chat_id) if fwd.from_chat_id else None
+        if source is not None and source.kind == "channel" and fwd.from_msg_id:
+            return {"type": "channel", "date": fwd.date, "chat": await self.chat(source),
+                    "message_id": fwd.from_msg_id}
+        if fwd.from_user_id < 0:
+            return {"type": "chat", "date": fwd.date,
+                    "sender_chat": await self._other_chat(-fwd.from_user_id)}
+        return {"type": "user", "date": fwd.date, "sender_user": await self.user(fwd.from_user_id)}
+
     async def _content(self, msg: Message, out: dict[str, Any]) -> None:
+        if msg.media is not None:
+            out.update(media_obj(msg.media))
         if msg.location is not None:
             out["location"] = msgspec.to_builtins(msg.location)
         if msg.venue is not None and msg.location is not None:
@@ -207,6 +337,16 @@ class Renderer:
             out["new_chat_title"] = action.title
         elif action.type == "channel_create":
             out["channel_chat_created"] = True
+        elif action.type in ("chat_joined_by_link", "chat_join") and action.user_ids:
+            out["new_chat_members"] = [await self.user(u) for u in action.user_ids]
+        elif action.type == "chat_edit_photo" and action.photo is not None:
+            out["new_chat_photo"] = photo_sizes(action.photo)
+        elif action.type == "chat_delete_photo":
+            out["delete_chat_photo"] = True
+        elif action.type == "chat_migrate_to" and action.chat_id:
+            out["migrate_to_chat_id"] = bots.api_chat_id("supergroup", action.chat_id, None)
+        elif action.type == "channel_migrate_from" and action.chat_id:
+            out["migrate_from_chat_id"] = bots.api_chat_id("group", action.chat_id, None)
 
     # ---- updates -----------------------------------------------------------------------------
 
@@ -228,9 +368,39 @@ class Renderer:
             if chat is None:
                 return None
             user = await self.user(data["user_id"])
+            old, new = data["old"], data["new"]
+            if isinstance(old, dict):  # a supergroup's or channel's Participant
+                old = participant_obj(msgspec.convert(old, Participant), user, chat.kind,
+                                      self.viewer)
+                new = participant_obj(msgspec.convert(new, Participant), user, chat.kind,
+                                      self.viewer)
+            else:
+                old, new = member_obj(old, user), member_obj(new, user)
             return {"chat": await self.chat(chat), "from": await self.user(data["actor"]),
-                    "date": data["date"], "old_chat_member": member_obj(data["old"], user),
-                    "new_chat_member": member_obj(data["new"], user)}
+                    "date": data["date"], "old_chat_member": old, "new_chat_member": new}
+        if kind == "message_reaction":
+            chat = await self.get_chat(chat_id)
+            if chat is None:
+                return None
+            return {"chat": await self.chat(chat), "message_id": data["message_id"],
+                    "user": await self.user(data["user_id"]), "date": data["date"],
+                    "old_reaction": reaction_types(data["old"]),
+                    "new_reaction": reaction_types(data["new"])}
+        if kind == "poll":
+            return poll_obj(msgspec.convert(data["poll"], Poll))
+        if kind == "poll_answer":
+            return {"poll_id": data["poll_id"], "user": await self.user(data["user_id"]),
+                    "option_ids": data["option_ids"],
+                    "option_persistent_ids": data["option_persistent_ids"]}
+        if kind == "chat_join_request":
+            chat = await self.get_chat(chat_id)
+            if chat is None:
+                return None
+            out = {"chat": await self.chat(chat), "from": await self.user(data["user_id"]),
+                   "user_chat_id": data["user_id"], "date": data["date"]}
+            if data.get("about"):
+                out["bio"] = data["about"]
+            return out
         if kind == "callback_query":
             return await self._callback(data)
         if kind == "inline_query":

@@ -12,10 +12,13 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 import msgspec
 
+from steppe.api.files_http import FileRoutes
 from steppe.botapi import chat_methods as _chat_methods  # noqa: F401 - registers its methods
+from steppe.botapi import files as _files
 from steppe.botapi import methods as _methods  # noqa: F401 - registers its methods
 from steppe.botapi import params as P
 from steppe.botapi.context import METHODS, Ctx
@@ -38,6 +41,7 @@ class BotApi:
         self.suite = services.bots
         self.delivery = Delivery(self)
         self.methods = METHODS
+        self.file_routes = FileRoutes(services)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -64,7 +68,7 @@ class BotApi:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path: str = scope.get("path", "/")
         if path.startswith("/file/bot"):
-            await self._file(scope, send, path[len("/file/bot"):])
+            await self._file(scope, receive, send, path[len("/file/bot"):])
             return
         status, body, extra = 200, b"", []
         try:
@@ -137,24 +141,36 @@ class BotApi:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    async def _file(self, scope: dict[str, Any], send: Any, rest: str) -> None:
-        status, ctype, body = 404, b"application/json", _enc.encode(
-            BotApiError(404, "Not Found: file not found").envelope())
-        token, _, file_path = rest.partition("/")
+    async def _file(self, scope: dict[str, Any], receive: Any, send: Any, rest: str) -> None:
+        """A download: the file_path getFile gave (signed for an hour), for the bot it was
+        given to, while it may still see the file; single HTTP ranges, streamed."""
+        token, _, file_path = unquote(rest).partition("/")
         try:
-            await self.suite.accounts.authenticate(token)
-            found = await self.download(token, file_path)
-            if found is not None:
-                status, ctype, body = 200, found[0], found[1]
+            if scope.get("method", "GET") not in ("GET", "HEAD"):
+                raise BotApiError(405, "Method Not Allowed")
+            me, _ = await self.suite.accounts.authenticate(token)
+            parsed = _files.parse_file_path(file_path)
+            if parsed is None:
+                raise BotApiError(404, "Not Found: file not found")
+            files = self.services.files
+            try:
+                viewer = await files.signed_viewer(parsed[0], {"u": str(me.id), **parsed[1]})
+                file = await files.accessible(viewer, parsed[0])
+            except RpcError as err:
+                text = "file link expired: call getFile again" \
+                    if err.type == "FILE_URL_EXPIRED" else "file not found"
+                raise BotApiError(404, f"Not Found: {text}") from None
+        except BotApiError as err:
+            return await self._file_error(send, err)
         except RpcError:
-            status, body = 401, _enc.encode(BotApiError(401, "Unauthorized").envelope())
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", ctype)]})
-        await send({"type": "http.response.body", "body": body})
+            return await self._file_error(send, BotApiError(401, "Unauthorized"))
+        headers = dict(scope.get("headers") or [])
+        await self.file_routes._serve(scope, receive, send, headers, file)
 
-    async def download(self, token: str, file_path: str) -> tuple[bytes, bytes] | None:
-        """(content type, bytes) of a file a bot may download; files arrive with issue 'files'."""
-        return None
+    @staticmethod
+    async def _file_error(send: Any, err: BotApiError) -> None:
+        await send({"type": "http.response.start", "status": err.code, "headers": _HEADERS})
+        await send({"type": "http.response.body", "body": _enc.encode(err.envelope())})
 
 
 async def _watch_disconnect(receive: Any, gone: asyncio.Event) -> None:

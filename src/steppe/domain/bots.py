@@ -232,3 +232,80 @@ def parse_inline_message_id(value: str) -> tuple[int, int]:
 def chat_instance(bot_id: int, chat_id: int) -> str:
     digest = hashlib.sha256(f"{bot_id}:{chat_id}".encode()).hexdigest()
     return str(int(digest[:15], 16))
+
+
+# ---- a bot's own channel posts ---------------------------------------------------------------
+# A channel post is the channel's (sender -chat id), so the one trace of the bot that posted it
+# is the random_id it is stored with: negative, the bot's id in the low bits, 40 random bits.
+# The feed reads it to keep a bot's own posts out of its channel_post updates.
+
+_POST_BITS = 22
+
+
+def post_random_id(bot_id: int) -> int:
+    return -((secrets.randbits(40) << _POST_BITS) | (bot_id & ((1 << _POST_BITS) - 1)) | 1 << 62)
+
+
+def is_post_of(random_id: int | None, bot_id: int) -> bool:
+    if random_id is None or random_id >= 0 or not -random_id >> 62 & 1:
+        return False
+    return -random_id & ((1 << _POST_BITS) - 1) == bot_id & ((1 << _POST_BITS) - 1)
+
+
+# ---- rights: Telegram's objects and Steppe's ---------------------------------------------------
+
+MEDIA_PERMISSIONS = ("can_send_audios", "can_send_documents", "can_send_photos",
+                     "can_send_videos", "can_send_video_notes", "can_send_voice_notes",
+                     "can_send_other_messages")
+# Bot API admin flag -> domain.channels.AdminRights field
+ADMIN_RIGHT_OF = {"can_change_info": "change_info", "can_post_messages": "post_messages",
+                  "can_edit_messages": "edit_messages", "can_delete_messages": "delete_messages",
+                  "can_restrict_members": "ban_users", "can_invite_users": "invite_users",
+                  "can_pin_messages": "pin_messages", "can_promote_members": "add_admins",
+                  "can_manage_topics": "manage_topics", "is_anonymous": "anonymous"}
+
+
+def banned_from_permissions(perms: dict[str, bool]) -> dict[str, bool]:
+    """ChatPermissions (a missing one is false) as the fields of a `BannedRights`."""
+    media = [perms.get(k, False) for k in MEDIA_PERMISSIONS]
+    if "can_send_media_messages" in perms:  # before Bot API 6.5: one switch for all media
+        media = [bool(perms["can_send_media_messages"])]
+    return {"send_messages": not perms.get("can_send_messages", False),
+            "send_media": not all(media),
+            "send_links": not perms.get("can_add_web_page_previews", False),
+            "send_polls": not perms.get("can_send_polls", False),
+            "invite_users": not perms.get("can_invite_users", False),
+            "pin_messages": not perms.get("can_pin_messages", False),
+            "change_info": not perms.get("can_change_info", False),
+            "manage_topics": not perms.get("can_manage_topics", False)}
+
+
+def permissions_from_banned(banned: dict[str, bool]) -> dict[str, bool]:
+    """A `BannedRights` (as a dict) as Telegram's ChatPermissions, every field present."""
+    media = not banned.get("send_media", False)
+    out = {"can_send_messages": not banned.get("send_messages", False),
+           **{k: media for k in MEDIA_PERMISSIONS},
+           "can_send_polls": not banned.get("send_polls", False),
+           "can_add_web_page_previews": not banned.get("send_links", False),
+           "can_react_to_messages": True, "can_edit_tag": False,
+           "can_change_info": not banned.get("change_info", False),
+           "can_invite_users": not banned.get("invite_users", False),
+           "can_pin_messages": not banned.get("pin_messages", False),
+           "can_manage_topics": not banned.get("manage_topics", False)}
+    return out
+
+
+def admin_from_flags(flags: dict[str, bool]) -> dict[str, bool]:
+    """promoteChatMember's flags as the fields of an `AdminRights`."""
+    return {right: bool(flags.get(flag, False)) for flag, right in ADMIN_RIGHT_OF.items()}
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+def file_unique_id(file_id: str) -> str:
+    """The same for a file however and by whichever bot it is seen (its id is, too)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(file_id.encode()).digest()[:12]).decode()
+
+
+FILE_FOLDERS = {"photo": "photos", "document": "documents", "video": "videos", "audio": "music",
+                "voice": "voice", "animation": "animations", "sticker": "stickers"}

@@ -249,3 +249,21 @@ def merge_entities(explicit: list[Entity], detected: list[Entity]) -> list[Entit
         and not any(_crosses(d, e) for e in explicit)
     ]
     return sorted([*explicit, *kept], key=_sort_key)
+
+
+AUTO_TYPES = frozenset({"url", "mention", "hashtag", "bot_command", "email"})
+
+
+def with_detected(text: str, explicit: list[Entity]) -> list[Entity]:
+    """What every message carries: its explicit entities plus the links, mentions, hashtags,
+    commands and e-mail addresses the server finds in the text and they leave room for."""
+    if not text:
+        return list(explicit)
+    found = [e for e in detect_entities(text) if e.type in AUTO_TYPES]
+    if not found:
+        return list(explicit)
+    merged = merge_entities(list(explicit), found)
+    if len(merged) > MAX_ENTITIES:  # the explicit ones first, then what fits
+        kept = [e for e in merged if e not in explicit][:max(0, MAX_ENTITIES - len(explicit))]
+        merged = sorted([*explicit, *kept], key=_sort_key)
+    return merged

@@ -112,6 +112,7 @@ class MessageReactions(ChatEvent, tag="message_reactions"):
     reactions: list[ReactionCount]
     user_id: int
     chosen: list[str] = []
+    old: list[str] = []  # what the user had chosen before (the Bot API's old_reaction)
 
 
 class MessagePoll(ChatEvent, tag="message_poll"):

@@ -6,6 +6,10 @@ cursor per (bot, chat) and per bot account; woken by the bus, it reads the logs 
 turns the events the bot may see into queued updates, and moves the cursor in the same
 transaction (compare-and-set), so nothing is lost when a bus message is, and nothing is queued
 twice when two workers race. Updates get increasing ids per bot and are kept 24 hours.
+
+What no log shows the feed is told of by the services' hooks: a user's standing in a supergroup
+or channel changed (chat_member, my_chat_member), a join request was filed (chat_join_request),
+someone voted in a bot's public poll (poll_answer).
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from typing import Any
 import msgspec
 
 from steppe.domain import access, bots
+from steppe.domain import channels as ch
 from steppe.domain.bots import Bot
+from steppe.domain.channels import JoinRequest, Participant
+from steppe.domain.markup import Poll
 from steppe.domain.models import Chat, Member, Message, User
 from steppe.services.core import Core
 from steppe.store.bots import BotStore
@@ -130,12 +137,24 @@ class BotFeed:
         if not payloads:
             return
         joined: dict[int, int] = {}
+        left: list[int] = []
         for payload in payloads:
             ev = _dec.decode(payload)
             if ev.get("type") == "join_chat":
                 joined[int(ev["chat"]["id"])] = int(ev.get("pts", 0))
+                if int(ev["chat"]["id"]) in left:
+                    left.remove(int(ev["chat"]["id"]))
+            elif ev.get("type") == "leave_chat" and ev["chat_id"] not in left:
+                # A channel says nothing in its log when a member goes: close the cursor here
+                # (other chats close theirs at the service message that removed the bot).
+                chat = await self.core.chats.get_chat(int(ev["chat_id"]))
+                if chat is not None and chat.kind == "channel":
+                    left.append(chat.id)
+                    joined.pop(chat.id, None)
         seq_to = bot.user_seq + len(payloads)
-        if await self.store.advance_user(bot_id, bot.user_seq, seq_to, joined, [], [], 0):
+        if await self.store.advance_user(bot_id, bot.user_seq, seq_to, joined, left, [], 0):
+            for chat_id in left:
+                self.chat_bots.get(chat_id, set()).discard(bot_id)
             for chat_id in joined:
                 self.chat_bots.setdefault(chat_id, set()).add(bot_id)
                 self._dirty_chats.add(chat_id)
@@ -196,14 +215,18 @@ class BotFeed:
     async def _convert(self, bot: Bot, me: User, chat: Chat, member: Member | None,
                        ev: dict[str, Any]) -> tuple[list[Item], bool]:
         kind = ev.get("type")
+        admin = member is not None and access.is_admin(member)
+        if kind == "message_reactions":
+            return self._reaction(bot, chat, admin, ev), False
+        if kind == "message_poll":
+            return await self._poll(bot, chat, ev), False
         if kind not in ("new_message", "edit_message"):
             return [], False
         msg = msgspec.convert(ev["message"], Message)
         if msg.action is not None:
             return self._service(bot, chat, member, msg)
-        if msg.sender_id == bot.user_id:
+        if msg.sender_id == bot.user_id or await self._own_post(bot, chat, msg):
             return [], False
-        admin = member is not None and access.is_admin(member)
         if chat.kind != "private" and chat.kind != "channel":
             replied = None
             if msg.reply_to is not None and bot.privacy and not admin:
@@ -227,6 +250,12 @@ class BotFeed:
         ids = action.user_ids
         payload = _enc.encode({"message": msgspec.to_builtins(msg)}).decode()
         items: list[Item] = []
+        if chat.kind in ch.BIG_KINDS:  # standing changes come from the channel services' hook
+            if action.type == "chat_delete_user" and bot.user_id in ids:
+                return [], True
+            if msg.sender_id != bot.user_id:
+                items.append(("message", chat.id, payload))
+            return items, False
         if action.type in ("chat_create", "chat_add_user"):
             for uid in ids:
                 new = "administrator" if uid == bot.user_id and member is not None and \
@@ -251,6 +280,33 @@ class BotFeed:
             items.append(("message", chat.id, payload))
         return items, False
 
+    async def _own_post(self, bot: Bot, chat: Chat, msg: Message) -> bool:
+        """A channel post the bot made itself (bots never get their own messages)."""
+        if chat.kind != "channel" or msg.sender_id != -chat.id:
+            return False
+        return bots.is_post_of(await self.store.random_id(chat.id, msg.id), bot.user_id)
+
+    @staticmethod
+    def _reaction(bot: Bot, chat: Chat, admin: bool, ev: dict[str, Any]) -> list[Item]:
+        """message_reaction: a user changed their reactions; for the chat's admin bots (and in
+        private chats), never for a bot's own reactions."""
+        if ev.get("user_id") == bot.user_id or not (admin or chat.kind == "private"):
+            return []
+        if chat.kind == "channel":
+            return []  # a channel's reactions are anonymous (message_reaction_count)
+        payload = {"message_id": ev["id"], "user_id": ev["user_id"], "date": ev["date"],
+                   "old": ev.get("old", []), "new": ev.get("chosen", [])}
+        return [("message_reaction", chat.id, _enc.encode(payload).decode())]
+
+    async def _poll(self, bot: Bot, chat: Chat, ev: dict[str, Any]) -> list[Item]:
+        """poll: the new state of a poll the bot sent (with its answer, even while open)."""
+        found = await self.core.chats.get_messages(chat.id, [ev["id"]])
+        if not found or not (found[0].sender_id == bot.user_id
+                             or await self._own_post(bot, chat, found[0])):
+            return []
+        poll = await self.store.poll(ev["poll"]["id"]) or ev["poll"]
+        return [("poll", chat.id, _enc.encode({"poll": poll}).decode())]
+
     @staticmethod
     def _member_change(msg: Message, user_id: int, old: str, new: str) -> str:
         return _enc.encode({"actor": msg.sender_id, "user_id": user_id, "old": old, "new": new,
@@ -271,3 +327,47 @@ class BotFeed:
         await self.store.enqueue(bot_id, [(kind, chat_id, _enc.encode(payload).decode())],
                                  self.core.clock.now() + ttl)
         self.woke(bot_id)
+
+    # ---- the channel services' hooks ---------------------------------------------------------
+
+    async def _admin_bots(self, chat: Chat, skip: int = 0) -> list[int]:
+        """The bots in the chat that are its admins."""
+        out = []
+        for bot_id in await self.store.cursors(chat.id):
+            if bot_id == skip or bot_id not in self.bot_ids:
+                continue
+            _, member = await self.core.chats.chat_and_member(chat.id, bot_id)
+            if member is not None and access.is_admin(member):
+                out.append(bot_id)
+        return out
+
+    async def member_changed(self, chat: Chat, actor: int, before: Participant,
+                             after: Participant) -> None:
+        """A user's standing in a supergroup or channel changed: my_chat_member for a bot about
+        itself, chat_member for the chat's admin bots."""
+        if chat.id not in self.chat_bots and after.user_id not in self.bot_ids:
+            return
+        payload = {"actor": actor, "user_id": after.user_id, "old": msgspec.to_builtins(before),
+                   "new": msgspec.to_builtins(after), "date": self.core.clock.now()}
+        if after.user_id in self.bot_ids:
+            await self.push(after.user_id, "my_chat_member", chat.id, payload)
+        for bot_id in await self._admin_bots(chat, skip=after.user_id):
+            await self.push(bot_id, "chat_member", chat.id, payload)
+
+    async def join_request(self, chat: Chat, request: JoinRequest) -> None:
+        """chat_join_request, for the admin bots of the chat."""
+        if chat.id not in self.chat_bots:
+            return
+        payload = msgspec.to_builtins(request)
+        for bot_id in await self._admin_bots(chat):
+            await self.push(bot_id, "chat_join_request", chat.id, payload)
+
+    async def poll_answer(self, poll: Poll, creator: int, voter: int, options: list[int]) -> None:
+        """poll_answer: a vote in a public poll a bot sent (to that bot)."""
+        if creator not in self.bot_ids or poll.is_anonymous or voter == creator:
+            return
+        ids = [poll.options[i].persistent_id or str(i) for i in options
+               if 0 <= i < len(poll.options)]
+        await self.push(creator, "poll_answer", 0, {"poll_id": poll.id, "user_id": voter,
+                                                    "option_ids": options,
+                                                    "option_persistent_ids": ids})

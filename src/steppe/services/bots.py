@@ -1,21 +1,30 @@
 """Bot accounts and what bots do in chats: tokens, profiles, command menus, sending and editing
-messages, group administration. The Bot API adapter and BotFather both call this service."""
+messages, basic-group administration. The Bot API adapter and BotFather both call this service;
+in supergroups and channels the channel services' own rules apply (services/channels.py,
+services/channel_messages.py through `MessageService.ext`)."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from steppe.domain import access, bots, validate
 from steppe.domain.bots import Bot, BotCommand
+from steppe.domain.entities import with_detected
 from steppe.domain.errors import RpcError, bad_request, forbidden, unauthorized
 from steppe.domain.models import Chat, Member, Message, User
 from steppe.domain.ratelimit import RateLimiter
 from steppe.services.core import Core
 from steppe.services.users import UserService
 from steppe.store.bots import BotStore
+
+if TYPE_CHECKING:
+    from steppe.services.channels import ChannelService
+    from steppe.services.media import MediaService, NewPhoto
+    from steppe.services.messages import MessageService
 
 log = logging.getLogger(__name__)
 BOTFATHER = "BotFather"
@@ -24,9 +33,13 @@ _enc = msgspec.json.Encoder()
 
 
 class BotService:
-    def __init__(self, core: Core, users: UserService):
+    def __init__(self, core: Core, users: UserService, messages: MessageService | None = None,
+                 media: MediaService | None = None):
         self.core = core
         self.users = users
+        self.messages = messages  # its `ext`: how supergroups and channels store messages
+        self.media = media
+        self.channels: ChannelService | None = None  # set by BotSuite.build
         self.store = BotStore(core.store.database)
         self.father_id = 0
         # Telegram's flood limits: ~30 messages/s per bot, ~1/s per private chat with short
@@ -141,10 +154,15 @@ class BotService:
     async def resolve(self, bot_id: int, api_chat: int | str) -> tuple[Chat, Member]:
         """A chat by its Bot API id (or @username for a user's private chat with the bot)."""
         if isinstance(api_chat, str):
-            user = await self.core.store.user_by_username(api_chat.lstrip("@"))
-            if user is None:
+            name = api_chat.lstrip("@")
+            user = await self.core.store.user_by_username(name)
+            public = None
+            if user is None and self.channels is not None:  # a public supergroup or channel
+                public = await self.channels.store.by_username(name)
+            if user is None and public is None:
                 raise bad_request("PEER_ID_INVALID")
-            api_chat = user.id
+            api_chat = user.id if user is not None else bots.api_chat_id("channel", public or 0,
+                                                                          None)
         kind, ident = bots.parse_api_chat_id(api_chat)
         if kind == "user":
             chat_id = await self.core.chats.private_chat_id(bot_id, ident)
@@ -185,23 +203,52 @@ class BotService:
         else:
             self.per_group.take((bot_id, chat.id), now)
 
+    def _ext(self, chat: Chat) -> Any:
+        ext = self.messages.ext if self.messages is not None else None
+        return ext if ext is not None and ext.owns(chat) else None
+
     async def send(self, bot_id: int, chat: Chat, member: Member, template: Message, *,
-                   random_id: int | None = None, rate: bool = True) -> Message:
+                   random_id: int | None = None, rate: bool = True,
+                   photos: list[NewPhoto] | None = None) -> Message:
         """Store a message a bot (or a user through a bot) composed, as the chat's next one."""
-        access.check_send(chat, member)
-        if template.text or not _has_content(template):
-            text, entities = validate.message_text(template.text, template.entities)
-            template = msgspec.structs.replace(template, text=text, entities=entities)
-        if template.reply_to is not None and not await self.core.chats.get_messages(
-                chat.id, [template.reply_to]):
-            raise bad_request("REPLY_MESSAGE_INVALID")
+        return (await self.send_all(bot_id, chat, member, [template], [random_id], photos or [],
+                                    rate=rate))[0]
+
+    async def send_all(self, bot_id: int, chat: Chat, member: Member, templates: list[Message],
+                       random_ids: list[int | None], photos: list[NewPhoto], *, rate: bool = True
+                       ) -> list[Message]:
+        """Store messages (one, or a media group) checked as the chat's kind wants: a basic
+        chat's rules here, a supergroup's or channel's by the channel services as they store."""
+        ext = self._ext(chat)
+        if ext is None:
+            access.check_send(chat, member)
+        checked = []
+        for template in templates:
+            template = body_checked(template)
+            if template.reply_to is not None and not await self.core.chats.get_messages(
+                    chat.id, [template.reply_to]):
+                raise bad_request("REPLY_MESSAGE_INVALID")
+            checked.append(msgspec.structs.replace(
+                template, chat_id=chat.id, id=0, sender_id=member.user_id,
+                date=self.core.clock.now()))
         if rate:
             self.check_rate(bot_id, chat)
-        template = msgspec.structs.replace(template, chat_id=chat.id, id=0, sender_id=member.user_id,
-                                           date=self.core.clock.now())
-        msg, out = await self.core.messages.send(template, random_id)
-        self.core.publish(out)
-        return msg
+        if chat.kind == "channel" and member.user_id == bot_id:  # so the feed knows its own
+            random_ids = [bots.post_random_id(bot_id) if r is None else r for r in random_ids]
+        if photos or any(t.media is not None for t in checked):
+            assert self.media is not None
+            return await self.media.store(member.user_id, chat, member, checked, random_ids,
+                                          photos)
+        if ext is not None or any(t.poll is not None for t in checked):
+            assert self.messages is not None and self.messages.ext is not None
+            return [await self.messages.ext.store(member.user_id, chat, member, t, rid)
+                    for t, rid in zip(checked, random_ids, strict=True)]
+        sent = []
+        for t, rid in zip(checked, random_ids, strict=True):
+            msg, out = await self.core.messages.send(t, rid)
+            self.core.publish(out)
+            sent.append(msg)
+        return sent
 
     async def message(self, chat: Chat, msg_id: int) -> Message:
         found = await self.core.chats.get_messages(chat.id, [msg_id]) if 0 < msg_id < 2**53 else []
@@ -209,10 +256,11 @@ class BotService:
             raise bad_request("MESSAGE_ID_INVALID")
         return found[0]
 
-    async def rewrite(self, msg: Message, *, edited: bool = True) -> Message:
-        if msg.text or not _has_content(msg):
-            validate.message_text(msg.text, msg.entities)
-        fresh, out = await self.store.rewrite_message(msg, self.core.clock.now(), edited=edited)
+    async def rewrite(self, msg: Message, *, edited: bool = True,
+                      photos: list[NewPhoto] | None = None) -> Message:
+        msg = body_checked(msg)
+        fresh, out = await self.store.rewrite_message(msg, self.core.clock.now(), edited=edited,
+                                                      photos=photos or [])
         self.core.publish(out)
         return fresh
 
@@ -221,6 +269,9 @@ class BotService:
         found = await self.core.chats.get_messages(chat.id, [i for i in ids if 0 < i < 2**53])
         if not found:
             raise bad_request("MESSAGE_ID_INVALID", "message to delete not found")
+        ext = self._ext(chat)
+        if ext is not None:
+            return list(await ext.delete(member.user_id, chat, found))
         for msg in found:
             access.check_delete_for_all(chat, member, msg)
         self.core.publish(await self.core.messages.delete(chat.id, [m.id for m in found],
@@ -228,8 +279,11 @@ class BotService:
         return [m.id for m in found]
 
     async def pin(self, chat: Chat, member: Member, msg_id: int, pinned: bool) -> None:
+        msg = await self.message(chat, msg_id)
+        ext = self._ext(chat)
+        if ext is not None:
+            return await ext.pin(member.user_id, chat, msg, pinned)  # type: ignore[no-any-return]
         access.check_pin(chat, member)
-        await self.message(chat, msg_id)
         self.core.publish(await self.core.messages.pin(chat.id, msg_id, pinned,
                                                        self.core.clock.now()))
 
@@ -242,45 +296,20 @@ class BotService:
         if not access.is_admin(member):
             raise bad_request("CHAT_ADMIN_REQUIRED")
 
-    async def ban(self, chat: Chat, member: Member, user_id: int, until: int) -> None:
-        await self.require_admin(chat, member)
-        _, target = await self.core.chats.chat_and_member(chat.id, user_id)
-        if target is not None:
-            if target.role == "creator" or (target.role == "admin" and member.role != "creator"):
-                raise bad_request("USER_ADMIN_INVALID", "can't remove chat owner")
-            self.core.publish(await self.core.chats.remove_member(chat.id, member.user_id, user_id,
-                                                                  self.core.clock.now()))
-        await self.store.set_rule(chat.id, user_id, "banned", until)
-
-    async def unban(self, chat: Chat, member: Member, user_id: int, only_if_banned: bool) -> None:
-        await self.require_admin(chat, member)
-        rule = await self.store.rule(chat.id, user_id)
-        if rule and rule[0] == "banned":
-            await self.store.set_rule(chat.id, user_id, None)
-            return
-        if only_if_banned:
-            return
-        _, target = await self.core.chats.chat_and_member(chat.id, user_id)
-        if target is not None and target.role == "member":
-            # Telegram's unban of a member kicks them out (so they can rejoin).
-            self.core.publish(await self.core.chats.remove_member(chat.id, member.user_id, user_id,
-                                                                  self.core.clock.now()))
-
-    async def restrict(self, chat: Chat, member: Member, user_id: int, permissions: dict[str, bool],
-                       until: int) -> None:
+    async def kick(self, chat: Chat, member: Member, user_id: int) -> None:
+        """A basic group: remove the member (a basic group keeps no bans; they can be added
+        again). Supergroups and channels ban through the channel services."""
         await self.require_admin(chat, member)
         _, target = await self.core.chats.chat_and_member(chat.id, user_id)
         if target is None:
-            raise bad_request("USER_NOT_PARTICIPANT")
-        if target.role != "member":
-            raise bad_request("USER_ADMIN_INVALID", "can't restrict self or an administrator")
-        if all(permissions.values()) and permissions:
-            await self.store.set_rule(chat.id, user_id, None)
-        else:
-            await self.store.set_rule(chat.id, user_id, "restricted", until,
-                                      _enc.encode(permissions).decode())
+            return
+        if target.role == "creator" or (target.role == "admin" and member.role != "creator"):
+            raise bad_request("USER_ADMIN_INVALID", "can't remove chat owner")
+        self.core.publish(await self.core.chats.remove_member(chat.id, member.user_id, user_id,
+                                                              self.core.clock.now()))
 
     async def promote(self, chat: Chat, member: Member, user_id: int, admin: bool) -> None:
+        """A basic group: make a member an admin or not."""
         await self.require_admin(chat, member)
         _, target = await self.core.chats.chat_and_member(chat.id, user_id)
         if target is None:
@@ -288,12 +317,6 @@ class BotService:
         if target.role == "creator":
             raise bad_request("USER_ADMIN_INVALID", "can't change the owner's rights")
         await self.store.set_role(chat.id, user_id, "admin" if admin else "member")
-
-    async def rule(self, chat_id: int, user_id: int) -> tuple[str, int, str | None] | None:
-        rule = await self.store.rule(chat_id, user_id)
-        if rule and rule[1] and rule[1] < self.core.clock.now():
-            return None
-        return rule
 
     async def leave(self, chat: Chat, bot_id: int) -> None:
         if chat.kind == "private":
@@ -303,5 +326,18 @@ class BotService:
 
 
 def _has_content(msg: Message) -> bool:
-    return any(getattr(msg, f) is not None for f in ("location", "venue", "contact", "dice", "poll"))
+    return any(getattr(msg, f) is not None for f in ("location", "venue", "contact", "dice", "poll",
+                                                     "media"))
+
+
+def body_checked(msg: Message) -> Message:
+    """A message's text (a media message's caption) checked, with the entities the server
+    detects (links, mentions, /commands) added to the explicit ones."""
+    if msg.media is not None:
+        text, entities = validate.caption(msg.text, msg.entities)
+    elif msg.text or not _has_content(msg):
+        text, entities = validate.message_text(msg.text, msg.entities)
+    else:
+        return msg
+    return msgspec.structs.replace(msg, text=text, entities=with_detected(text, entities))
 

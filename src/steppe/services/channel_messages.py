@@ -8,6 +8,8 @@ to that group; editing, deleting, pinning and reading follow the same rights. Sc
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from steppe.domain import access, limits, validate
@@ -108,6 +110,24 @@ class ChannelMessages:
         msg = await self._post(actor, chat, template, random_id)
         assert msg is not None
         return msg
+
+    async def store_media(self, actor: int, chat: Chat, templates: list[Message],
+                          random_ids: list[int | None], photos: list[tuple[Any, list[Any]]]
+                          ) -> list[Message]:
+        """Store media messages (one, or an album) with the photos made for them, checked by
+        the same rights as any message (services/media.py sends supergroup and channel media
+        through here)."""
+        plans = []
+        for i, (template, rid) in enumerate(zip(templates, random_ids, strict=True)):
+            if template.fwd_from is not None:
+                template = forwarded(template)
+            plan = await self._plan(actor, chat, template, rid)
+            if i:
+                plan.slowmode = None  # an album is one send
+            plans.append(plan)
+        sent, out = await self.posts.post_many(plans, photos, actor)
+        self.core.publish(out)
+        return sent
 
     async def _plan(self, actor: int, chat: Chat, template: Message, random_id: int | None,
                     *, scheduled: bool = False) -> Plan:

@@ -3,6 +3,8 @@ leaving, the admin log, and upgrading a basic group."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 import msgspec
@@ -17,6 +19,11 @@ from steppe.services.core import Core
 from steppe.services.users import UserService
 from steppe.store.channels import ChannelStore
 from steppe.store.invites import InviteStore
+
+log = logging.getLogger(__name__)
+# Told of every change of a user's standing in a supergroup or channel: (chat, actor, before,
+# after). The bot feed turns them into chat_member / my_chat_member updates.
+MemberHook = Callable[[Chat, int, Participant, Participant], Awaitable[None]]
 
 
 class Ctx(NamedTuple):
@@ -56,9 +63,22 @@ class ChannelService:
         self.chats = chats
         self.store = ChannelStore(core.store.database)
         self.invites = InviteStore(core.store.database)
+        self.member_hooks: list[MemberHook] = []
 
     def now(self) -> int:
         return self.core.clock.now()
+
+    async def changed(self, chat_id: int, actor: int, before: Participant) -> Participant:
+        """The user's standing after a change, told to the member hooks."""
+        after = await self.store.participant(chat_id, before.user_id, self.now())
+        if self.member_hooks and after != before:
+            chat = await self.core.chats.get_chat(chat_id)
+            for hook in self.member_hooks if chat is not None else []:
+                try:
+                    await hook(chat, actor, before, after)
+                except Exception:
+                    log.exception("a member hook failed")
+        return after
 
     async def ctx(self, actor: int, peer: Peer | int, *, preview: bool = False) -> Ctx:
         """The chat, its settings and the actor in it, with the actor's right to read it checked
@@ -262,7 +282,7 @@ class ChannelService:
         self.core.publish(await self.store.set_rights(
             c.chat.id, actor, user_id, self.now(), admin=rights, rank=rank.strip(),
             add=not target.in_chat))
-        return await self.store.participant(c.chat.id, user_id, self.now())
+        return await self.changed(c.chat.id, actor, target)
 
     async def edit_banned(self, actor: int, peer: Peer, user_id: int, rights: BannedRights,
                           until_date: int) -> Participant:
@@ -274,7 +294,7 @@ class ChannelService:
         self.core.publish(await self.store.set_rights(
             c.chat.id, actor, user_id, self.now(), banned=rights,
             until_date=ch.until(until_date, self.now())))
-        return await self.store.participant(c.chat.id, user_id, self.now())
+        return await self.changed(c.chat.id, actor, target)
 
     async def invite(self, actor: int, peer: Peer, user_ids: list[int]) -> None:
         """Add users (channels.inviteToChannel); an admin who may ban lifts a ban doing so."""
@@ -292,6 +312,7 @@ class ChannelService:
                     c.chat.id, actor, user_id, self.now(), banned=BannedRights()))
             self.core.publish(await self.store.join(c.chat.id, user_id, actor, self.now(),
                                                     "invite"))
+            await self.changed(c.chat.id, actor, target)
 
     async def join(self, actor: int, peer: Peer) -> Chat:
         """Join a public supergroup or channel (channels.joinChannel)."""
@@ -302,6 +323,7 @@ class ChannelService:
             raise bad_request("PEER_ID_INVALID")
         access.check_join(chat, p, allowed=bool(info.username))
         self.core.publish(await self.store.join(chat.id, actor, actor, self.now(), "username"))
+        await self.changed(chat.id, actor, p)
         fresh = await self.core.chats.get_chat(chat.id)
         assert fresh is not None
         return fresh
@@ -310,6 +332,7 @@ class ChannelService:
         c = await self.ctx(actor, peer)
         access.check_leave(c.p)
         self.core.publish(await self.store.leave(c.chat.id, actor, actor, self.now()))
+        await self.changed(c.chat.id, actor, c.p)
 
     # ---- the admin log and upgrades ----------------------------------------------------------
 

@@ -41,9 +41,9 @@ class Services:
         auth, stats = AuthService(core, codes), StatsService(core)
         auth.on_active = stats.note_active
         messages = MessageService(core, chats)
+        channels = ChannelSuite.build(core, users, chats, messages)
+        files = file_services(core, chats, messages)
         return cls(core=core, auth=auth, users=users, chats=chats,
-                   messages=messages, sync=SyncService(core),
-                   channels=ChannelSuite.build(core, users, chats, messages),
-                   bots=BotSuite.build(core, users, chats),
-                   search=SearchService(core, chats, users), stats=stats,
-                   **file_services(core, chats))
+                   messages=messages, sync=SyncService(core), channels=channels,
+                   bots=BotSuite.build(core, users, chats, messages, files["media"], channels),
+                   search=SearchService(core, chats, users), stats=stats, **files)

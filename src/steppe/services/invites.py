@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -12,6 +14,10 @@ from steppe.domain.errors import bad_request
 from steppe.domain.models import Chat, User
 from steppe.services.channels import ChannelService
 from steppe.services.chats import Peer
+
+log = logging.getLogger(__name__)
+# Told of every join request filed (the bot feed makes chat_join_request updates of them).
+RequestHook = Callable[[Chat, JoinRequest], Awaitable[None]]
 
 
 class InvitePreview(msgspec.Struct, omit_defaults=True):
@@ -35,6 +41,7 @@ class InviteService:
         self.channels = channels
         self.core = channels.core
         self.store = channels.invites
+        self.request_hooks: list[RequestHook] = []
 
     def now(self) -> int:
         return self.core.clock.now()
@@ -129,7 +136,14 @@ class InviteService:
         requested, out = await self.store.use(found.link, actor, self.now(), about.strip()[:140])
         self.core.publish(out)
         if requested:
+            request = JoinRequest(chat.id, actor, self.now(), found.link, about.strip()[:140])
+            for hook in self.request_hooks:
+                try:
+                    await hook(chat, request)
+                except Exception:
+                    log.exception("a join request hook failed")
             raise bad_request("INVITE_REQUEST_SENT")
+        await self.channels.changed(chat.id, actor, p)
         fresh = await self.core.chats.get_chat(chat.id)
         assert fresh is not None
         return fresh
@@ -154,10 +168,12 @@ class InviteService:
         """Approve or decline a join request (messages.hideChatJoinRequest)."""
         c = await self.channels.ctx(actor, peer)
         access.check_admin(c.p, "invite_users")
+        target = await self.channels.store.participant(c.chat.id, user_id, self.now())
         if approved:
-            target = await self.channels.store.participant(c.chat.id, user_id, self.now())
             access.check_join(c.chat, target, allowed=True)
         self.core.publish(await self.store.decide(c.chat.id, user_id, approved, actor, self.now()))
+        if approved:
+            await self.channels.changed(c.chat.id, actor, target)
 
 
 def _check_terms(expire_date: int, usage_limit: int, request_needed: bool, title: str,

@@ -16,13 +16,14 @@ import msgspec
 
 from steppe.domain import access, limits, validate
 from steppe.domain import media as m
-from steppe.domain.entities import Entity
+from steppe.domain.entities import Entity, with_detected
 from steppe.domain.errors import bad_request
-from steppe.domain.models import Message
+from steppe.domain.models import Chat, Member, Message
 from steppe.services import images
 from steppe.services.chats import ChatService, Peer
 from steppe.services.core import Core
 from steppe.services.files import FileService, build_file_service, new_file_id
+from steppe.services.messages import MessageService
 from steppe.store.files import StoredFile, file_not_found
 
 NewPhoto = tuple[m.Photo, list[StoredFile]]
@@ -36,10 +37,12 @@ class AlbumItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class MediaService:
-    def __init__(self, core: Core, chats: ChatService, files: FileService):
+    def __init__(self, core: Core, chats: ChatService, files: FileService,
+                 messages: MessageService | None = None):
         self.core = core
         self.chats = chats
         self.files = files
+        self.messages = messages  # its `ext` has the rules of supergroups and channels
         self._decoding = asyncio.Semaphore(2)  # photos decoded at once: bounds memory and CPU
 
     # ---- messages ------------------------------------------------------------------------------
@@ -68,9 +71,11 @@ class MediaService:
         if done is not None:
             return done
         bodies = [validate.caption(i.caption, i.entities) for i in items]
+        bodies = [(text, with_detected(text, ents)) for text, ents in bodies]
         # A reply needs a chat that exists already: a refused send must not start a chat.
         chat, member = await self.chats.access(actor, peer, create=reply_to is None)
-        access.check_send(chat, member)
+        if self._ext(chat) is None:  # a supergroup's or channel's rights: checked as it stores
+            access.check_send(chat, member)
         if reply_to is not None and not await self.core.chats.get_messages(chat.id, [reply_to]):
             raise bad_request("REPLY_MESSAGE_INVALID")
         prepared = [await self._prepare(actor, i.media) for i in items]
@@ -82,9 +87,27 @@ class MediaService:
             for (text, ents), (media, _) in zip(bodies, prepared, strict=True)
         ]
         photos = [new for _, new in prepared if new is not None]
+        return await self.store(actor, chat, member, templates, random_ids, photos)
+
+    def _ext(self, chat: Chat):  # type: ignore[no-untyped-def]
+        ext = self.messages.ext if self.messages is not None else None
+        return ext if ext is not None and ext.owns(chat) else None
+
+    async def store(self, actor: int, chat: Chat, member: Member, templates: list[Message],
+                    random_ids: list[int | None], photos: list[NewPhoto]) -> list[Message]:
+        """Store checked media messages (one, or an album) with their new photos: in a basic
+        chat at once, in a supergroup or channel through its own rules (services/messages.py
+        `ext`). The Bot API's media methods store through here too."""
+        ext = self._ext(chat)
+        if ext is not None:
+            return await ext.store_media(actor, chat, templates, random_ids, photos)
         sent, out = await self.files.store.send(templates, random_ids, photos)
         self.core.publish(out)
         return sent
+
+    async def prepare(self, actor: int, item: m.InputMedia) -> tuple[m.Media, NewPhoto | None]:
+        """What a message shows of an attached file, and the photo sizes to store with it."""
+        return await self._prepare(actor, item)
 
     async def _prepare(self, actor: int, item: m.InputMedia) -> tuple[m.Media, NewPhoto | None]:
         file = await self.files.accessible(actor, item.file_id)
@@ -186,7 +209,8 @@ def _page(limit: int) -> int:
     return max(1, min(limit, limits.PROFILE_PHOTOS_PAGE_MAX))
 
 
-def file_services(core: Core, chats: ChatService) -> dict[str, Any]:
+def file_services(core: Core, chats: ChatService, messages: MessageService | None = None
+                  ) -> dict[str, Any]:
     """The services of issue 6, for `Services.build`."""
     files = build_file_service(core)
-    return {"files": files, "media": MediaService(core, chats, files)}
+    return {"files": files, "media": MediaService(core, chats, files, messages)}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
 from steppe.domain import access, limits, validate
-from steppe.domain.entities import Entity
+from steppe.domain.entities import Entity, with_detected
 from steppe.domain.errors import bad_request
 from steppe.domain.models import Chat, Draft, Forward, Member, Message
 from steppe.domain.updates import Typing, encode
@@ -38,6 +38,8 @@ class Extension(Protocol):
     async def delete(self, actor: int, chat: Chat, found: list[Message]) -> list[int]: ...
     async def pin(self, actor: int, chat: Chat, msg: Message, pinned: bool) -> None: ...
     async def read(self, actor: int, chat: Chat, max_id: int) -> int: ...
+    async def store_media(self, actor: int, chat: Chat, templates: list[Message],
+                          random_ids: list[int | None], photos: list[Any]) -> list[Message]: ...
 
 
 class MessageService:
@@ -64,6 +66,7 @@ class MessageService:
             if done is not None:
                 return done
         text, entities = validate.message_text(draft.text, draft.entities)
+        entities = with_detected(text, entities)  # links, mentions, /commands: for every client
         # A reply needs a chat that exists already: a refused send must not start a chat.
         chat, member = await self.chats.access(actor, peer, create=draft.reply_to is None)
         if not self._extended(chat):
@@ -116,6 +119,7 @@ class MessageService:
     async def edit(self, actor: int, peer: Peer, msg_id: int, text: str, entities: list[Entity]
                    ) -> Message:
         chat, member, msg = await self._own_message(actor, peer, msg_id)
+        entities = with_detected(text, entities)
         if self.ext is not None and self._extended(chat):
             return await self.ext.edit(actor, chat, msg, text, entities)
         access.check_edit(chat, member, msg, self.core.clock.now())

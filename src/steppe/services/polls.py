@@ -3,7 +3,9 @@ answer and an explanation; votes change the results live (an event in every chat
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -15,6 +17,11 @@ from steppe.services.channel_messages import ChannelMessages
 from steppe.services.chats import Peer
 from steppe.store.posts import public_poll
 from steppe.store.reactions import ReactionStore
+
+log = logging.getLogger(__name__)
+# Told of every vote: (the poll after it, the poll's creator, the voter, the options chosen; none
+# when the vote was taken back). The bot feed makes poll_answer updates of them.
+VoteHook = Callable[[Poll, int, int, list[int]], Awaitable[None]]
 
 
 class NewPoll(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -73,6 +80,7 @@ class PollService:
         self.messages = messages
         self.core = messages.core
         self.store = ReactionStore(self.core.store.database)
+        self.vote_hooks: list[VoteHook] = []
 
     async def send(self, actor: int, peer: Peer, new: NewPoll, *, random_id: int | None,
                    reply_to: int | None, silent: bool, schedule_date: int | None,
@@ -114,6 +122,12 @@ class PollService:
         poll, out = await self.store.vote(poll.id, actor, options, users[actor].is_bot,
                                           self.core.clock.now())
         self.core.publish(out)
+        known = await self.store.poll(poll.id) if self.vote_hooks else None
+        for hook in self.vote_hooks if known is not None else []:
+            try:
+                await hook(poll, known[1], actor, options)
+            except Exception:
+                log.exception("a vote hook failed")
         return PollResults(poll=poll if options or poll.is_closed else public_poll(poll),
                            chosen=options)
 

@@ -1,5 +1,6 @@
 """Bots: accounts and tokens, update queues and the cursors that feed them, command menus,
-chat rules (bans, restrictions), BotFather's conversations, and the message edits bots make."""
+BotFather's conversations, and the message edits bots make. (Bans and restrictions are the
+channel services' own state: store/channels.py.)"""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import msgspec
 from steppe.domain import updates as up
 from steppe.domain.bots import Bot, PendingUpdate
 from steppe.domain.errors import bad_request
+from steppe.domain.media import Photo
 from steppe.domain.models import Message, User
 from steppe.store import rows
 from steppe.store.chats import _message
 from steppe.store.db import Database, Db, IntegrityError
+from steppe.store.files import StoredFile, _insert_photo, link_message_files
 from steppe.store.rows import USER_COLUMNS
 from steppe.store.store import Out, _chat_event
 
@@ -276,28 +279,7 @@ class BotStore:
 
         await self.database.write(op)
 
-    # ---- chat rules --------------------------------------------------------------------------
-
-    async def set_rule(self, chat_id: int, user_id: int, kind: str | None, until: int = 0,
-                       permissions: str | None = None) -> None:
-        async def op(db: Db) -> None:
-            await db.execute("DELETE FROM chat_rules WHERE chat_id = $1 AND user_id = $2",
-                             chat_id, user_id)
-            if kind is not None:
-                await db.execute(
-                    "INSERT INTO chat_rules (chat_id, user_id, kind, until, permissions)"
-                    " VALUES ($1, $2, $3, $4, $5)", chat_id, user_id, kind, until, permissions)
-
-        await self.database.write(op)
-
-    async def rule(self, chat_id: int, user_id: int) -> tuple[str, int, str | None] | None:
-        async def op(db: Db) -> tuple[str, int, str | None] | None:
-            row = await db.fetchrow(
-                "SELECT kind, until, permissions FROM chat_rules WHERE chat_id = $1"
-                " AND user_id = $2", chat_id, user_id)
-            return (row[0], row[1], row[2]) if row else None
-
-        return await self.database.read(op)
+    # ---- basic groups ----------------------------------------------------------------------
 
     async def set_role(self, chat_id: int, user_id: int, role: str) -> bool:
         async def op(db: Db) -> bool:
@@ -330,11 +312,21 @@ class BotStore:
 
     # ---- messages bots change ----------------------------------------------------------------
 
-    async def rewrite_message(self, msg: Message, now: int, *, edited: bool = True
+    async def rewrite_message(self, msg: Message, now: int, *, edited: bool = True,
+                              photos: Sequence[tuple[Photo, list[StoredFile]]] = ()
                               ) -> tuple[Message, Out]:
-        """Store `msg` (text, entities, extra fields) over the message with its id; emit the edit."""
+        """Store `msg` (text, entities, extra fields) over the message with its id; emit the edit.
+        New media (editMessageMedia) brings its new photos, and the message shows its new files
+        instead of the old ones."""
 
         async def op(db: Db) -> tuple[Message, Out]:
+            for photo, files in photos:
+                await _insert_photo(db, photo, msg.sender_id, files)
+            before = await _message(db, msg.chat_id, msg.id)
+            if before is not None and before.media != msg.media:
+                await db.execute("DELETE FROM message_files WHERE chat_id = $1 AND msg_id = $2",
+                                 msg.chat_id, msg.id)
+                await link_message_files(db, msg)
             await db.execute(
                 "UPDATE messages SET text = $3, entities = $4, extra = $5,"
                 " edit_date = CASE WHEN $6 = 1 THEN $7 ELSE edit_date END"
@@ -348,3 +340,21 @@ class BotStore:
             return fresh, [ev]
 
         return await self.database.write(op)
+
+    async def random_id(self, chat_id: int, msg_id: int) -> int | None:
+        """The random_id a message was stored with (how a bot knows its own channel posts)."""
+
+        async def op(db: Db) -> int | None:
+            return await db.fetchval(  # type: ignore[no-any-return]
+                "SELECT random_id FROM messages WHERE chat_id = $1 AND id = $2", chat_id, msg_id)
+
+        return await self.database.read(op)
+
+    async def poll(self, poll_id: str) -> dict[str, Any] | None:
+        """A poll as its creator sees it (the quiz answer too), for the creator bot's updates."""
+
+        async def op(db: Db) -> dict[str, Any] | None:
+            raw = await db.fetchval("SELECT poll FROM polls WHERE id = $1", poll_id)
+            return msgspec.json.decode(raw) if raw else None  # type: ignore[no-any-return]
+
+        return await self.database.read(op)

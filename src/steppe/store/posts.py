@@ -108,35 +108,64 @@ class PostStore:
 
     async def post(self, plan: Plan) -> tuple[Message | None, Out]:
         """Store one message as `plan` says; None when a scheduled message was already sent."""
-        t = plan.template
 
         async def op(db: Db) -> tuple[Message | None, Out]:
-            out: Out = []
-            if plan.scheduled_id is not None:
-                if not await db.execute("DELETE FROM scheduled_messages WHERE id = $1",
-                                        plan.scheduled_id):
-                    return None, []
-                out.append(await _user_event(db, plan.scheduled_sender, lambda s: up.DeleteScheduled(
-                    s, t.date, t.chat_id, [plan.scheduled_id or 0], sent=True)))
-            if plan.random_id is not None:
-                row = await db.fetchrow(f"SELECT {MESSAGE_COLUMNS} FROM messages"
-                                        " WHERE sender_id = $1 AND random_id = $2",
-                                        t.sender_id, plan.random_id)
-                if row:
-                    return rows.message(row), []
-            if plan.slowmode is not None:
-                last = await db.fetchval("SELECT date FROM messages WHERE chat_id = $1"
-                                         " AND sender_id = $2 ORDER BY id DESC LIMIT 1",
-                                         t.chat_id, t.sender_id)
-                access.check_slowmode(plan.slowmode(last))
-            msg, ev = await _append(db, t, plan.random_id)
-            out.append(ev)
-            await self._extras(db, plan, msg)
-            if plan.discussion_group is not None:
-                out.append(await self._copy_to_discussion(db, msg, plan.discussion_group))
-            return msg, out
+            return await self._post(db, plan)
 
         return await self.database.write(op)
+
+    async def post_many(self, plans: list[Plan], photos: list[tuple[Any, list[Any]]], owner: int
+                        ) -> tuple[list[Message], Out]:
+        """Store media messages (an album, or one) with their new photos in one transaction
+        (`photos`: (domain.media.Photo, [store.files.StoredFile]) pairs)."""
+        from steppe.store.files import _insert_photo
+
+        async def op(db: Db) -> tuple[list[Message], Out]:
+            found = [await db.fetchrow(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE"
+                                       " sender_id = $1 AND random_id = $2",
+                                       p.template.sender_id, p.random_id)
+                     for p in plans if p.random_id is not None]
+            if found and all(found):  # a retried send: what was stored then
+                return [rows.message(r) for r in found], []
+            for photo, files in photos:
+                await _insert_photo(db, photo, owner, files)
+            sent: list[Message] = []
+            out: Out = []
+            for plan in plans:
+                msg, got = await self._post(db, plan)
+                assert msg is not None
+                sent.append(msg)
+                out += got
+            return sent, out
+
+        return await self.database.write(op)
+
+    async def _post(self, db: Db, plan: Plan) -> tuple[Message | None, Out]:
+        t = plan.template
+        out: Out = []
+        if plan.scheduled_id is not None:
+            if not await db.execute("DELETE FROM scheduled_messages WHERE id = $1",
+                                    plan.scheduled_id):
+                return None, []
+            out.append(await _user_event(db, plan.scheduled_sender, lambda s: up.DeleteScheduled(
+                s, t.date, t.chat_id, [plan.scheduled_id or 0], sent=True)))
+        if plan.random_id is not None:
+            row = await db.fetchrow(f"SELECT {MESSAGE_COLUMNS} FROM messages"
+                                    " WHERE sender_id = $1 AND random_id = $2",
+                                    t.sender_id, plan.random_id)
+            if row:
+                return rows.message(row), []
+        if plan.slowmode is not None:
+            last = await db.fetchval("SELECT date FROM messages WHERE chat_id = $1"
+                                     " AND sender_id = $2 ORDER BY id DESC LIMIT 1",
+                                     t.chat_id, t.sender_id)
+            access.check_slowmode(plan.slowmode(last))
+        msg, ev = await _append(db, t, plan.random_id)
+        out.append(ev)
+        await self._extras(db, plan, msg)
+        if plan.discussion_group is not None:
+            out.append(await self._copy_to_discussion(db, msg, plan.discussion_group))
+        return msg, out
 
     @staticmethod
     async def _extras(db: Db, plan: Plan, msg: Message) -> None:

@@ -71,7 +71,7 @@ class ReactionStore:
                 raise bad_request("MESSAGE_ID_INVALID")
             counts = msg.reactions
             ev, _ = await _chat_event(db, chat_id, now, lambda p: up.MessageReactions(
-                chat_id, p, now, msg_id, counts, user_id, chosen))
+                chat_id, p, now, msg_id, counts, user_id, chosen, have))
             return msg, [ev]
 
         return await self.database.write(op)

@@ -1,0 +1,233 @@
+"""Multi-node runs (issue 8): scenario A (or C) against 1, 2, 3 ... `steppe serve` processes that
+share one PostgreSQL database and one NATS (or Redis) bus, the devices spread over the nodes.
+
+    .venv/bin/python -m bench.run --only A --nodes 1,2,3 [--nodes-scenario C]
+        [--pg postgresql://postgres@127.0.0.1:5432] [--bus nats://127.0.0.1:4222]
+
+Each node count gets a fresh database (`steppe_bench_<pid>_<n>`, created on the PostgreSQL server
+and dropped afterwards) and its nodes, started as in docs/deploy.md:
+`steppe --data DIR --rate-limit 0 --database postgresql://.../DB serve --port P --bus URL`
+(node 1 first, so it applies the migrations; then the others). Users sign in on node 1 (the
+login codes are in its log); the load's sockets go to the nodes round-robin, so most deliveries
+cross the bus. When PostgreSQL or the bus cannot be reached, or a node refuses the URLs, the
+runs are skipped with the reason in the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import tempfile
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import urlparse
+
+from bench import accounts
+from bench.scenarios import Person, Run, chat_load, check_server, report_chat, split
+from bench.server import ServerProcess
+
+
+class MultiStats:
+    """ProcStats over several processes: CPU and memory summed (peak RSS: the sum of peaks)."""
+
+    def __init__(self, nodes: list[ServerProcess]):
+        self.parts = [n.stats for n in nodes]
+
+    def cpu(self) -> float:
+        return sum(p.cpu() for p in self.parts)  # type: ignore[union-attr]
+
+    def status(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in self.parts:
+            for k, v in p.status().items():  # type: ignore[union-attr]
+                out[k] = out.get(k, 0) + v
+        return out
+
+    def rss_kb(self) -> int:
+        return self.status()["VmRSS"]
+
+    def reset_peak(self) -> bool:
+        return all(p.reset_peak() for p in self.parts)  # type: ignore[union-attr]
+
+    def fds(self) -> int:
+        return sum(p.fds() for p in self.parts)  # type: ignore[union-attr]
+
+
+class Cluster:
+    """Several nodes seen as one server by the scenarios (host/port: node 1)."""
+
+    def __init__(self, nodes: list[ServerProcess]):
+        self.nodes = nodes
+        self.host, self.port = nodes[0].host, nodes[0].port
+        self.stats = MultiStats(nodes)
+        self.proc = nodes[0].proc
+
+    @property
+    def errors(self) -> int:
+        return sum(n.errors for n in self.nodes)
+
+    @property
+    def tail(self) -> deque[str]:
+        out: deque[str] = deque(maxlen=200)
+        for i, n in enumerate(self.nodes):
+            out.extend(f"node {i + 1}: {line}" for line in list(n.tail)[-3:])
+        return out
+
+    def code(self, phone: str) -> str | None:
+        for n in self.nodes:
+            got = n.code(phone)
+            if got is not None:
+                return got
+        return None
+
+    def alive(self) -> bool:
+        return all(n.alive() for n in self.nodes)
+
+
+def reachable(url: str, default_port: int) -> str | None:
+    """None when a TCP connection to the URL's host and port opens, else why not."""
+    u = urlparse(url)
+    host, port = u.hostname or "127.0.0.1", u.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return None
+    except OSError as exc:
+        return f"{host}:{port} unreachable ({exc.strerror or exc})"
+
+
+async def _admin(pg: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(pg.rstrip("/") + "/postgres", timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def skipped(why: str, counts: list[int], scenario: str) -> Run:
+    run = Run("N", f"multi-node {scenario} on {','.join(map(str, counts))} "
+              f"node{'s' if counts != [1] else ''}: skipped", "steppe")
+    run.add("skipped", None, "", "none", text=why)
+    return run
+
+
+def scenario_nodes(opts: Any) -> list[Run]:
+    counts = opts.nodes
+    which = opts.nodes_scenario
+    bus_port = 6379 if opts.bus.startswith("redis") else 4222
+    for url, port, what in ((opts.pg, 5432, "PostgreSQL"), (opts.bus, bus_port, "the bus")):
+        why = reachable(url, port)
+        if why:
+            return [skipped(f"{what} at {url}: {why}", counts, which)]
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        return [skipped("asyncpg is not installed", counts, which)]
+    runs: list[Run] = []
+    per_count: list[tuple[int, float]] = []
+    for n in counts:
+        db = f"steppe_bench_{__import__('os').getpid()}_{n}"
+        try:
+            asyncio.run(_admin(opts.pg, f'DROP DATABASE IF EXISTS "{db}"'))
+            asyncio.run(_admin(opts.pg, f'CREATE DATABASE "{db}"'))
+        except Exception as exc:  # noqa: BLE001 - reported as a skip
+            runs.append(skipped(f"cannot create database {db} on {opts.pg}: "
+                                f"{type(exc).__name__}: {exc}", [n], which))
+            continue
+        try:
+            run = run_on_nodes(opts, n, which, opts.pg.rstrip("/") + "/" + db)
+            runs.append(run)
+            thr = run.get("accepted messages/s")
+            if thr is not None and thr.value:
+                per_count.append((n, thr.value))
+        except NodeRefused as exc:
+            runs.append(skipped(str(exc), [n], which))
+        finally:
+            try:
+                asyncio.run(_admin(opts.pg, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            except Exception:  # noqa: BLE001 - best effort
+                pass
+    if per_count:
+        summary = Run("N", f"multi-node {which}: throughput per node count (PostgreSQL + "
+                      f"{urlparse(opts.bus).scheme.upper()}, same machine)", "steppe")
+        base = per_count[0][1]
+        for n, value in per_count:
+            summary.add(f"{n} node{'s' if n > 1 else ''}", value, "msg/s", "none",
+                        text=f"{value:,.0f} msg/s (×{value / base:.2f} of {per_count[0][0]} "
+                             f"node{'s' if per_count[0][0] > 1 else ''})")
+        summary.notes.append("every node, PostgreSQL, NATS and the load generator share this "
+                             "machine's cores: more nodes add CPU contention, not CPU")
+        runs.append(summary)
+    return runs
+
+
+class NodeRefused(RuntimeError):
+    pass
+
+
+def run_on_nodes(opts: Any, n: int, which: str, db_url: str) -> Run:
+    data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
+    nodes: list[ServerProcess] = []
+    try:
+        for i in range(n):
+            node = ServerProcess("steppe", database=db_url, serve_args=["--bus", opts.bus],
+                                 data=data)
+            try:
+                node.start(timeout=90)
+            except RuntimeError as exc:
+                lines = [x.strip() for x in str(exc).splitlines()
+                         if x.strip() and not set(x.strip()) <= set("^~ ")]
+                raise NodeRefused(f"node {i + 1} of {n} refused `--database {db_url} --bus "
+                                  f"{opts.bus}`: {' / '.join(lines[-2:])[-400:]}") from None
+            nodes.append(node)
+        cluster = Cluster(nodes)
+        ports = [node.port for node in nodes]
+        label = (f"on {n} node{'s' if n > 1 else ''} (PostgreSQL + "
+                 f"{urlparse(opts.bus).scheme.upper()}), sockets round-robin over the nodes")
+        t0 = time.monotonic()
+        if which == "C":
+            pairs = opts.c_pairs
+            users = asyncio.run(accounts.sign_up_many(cluster, 2 * pairs))  # type: ignore[arg-type]
+            chats = asyncio.run(accounts.create_private_chats(
+                cluster, [(users[2 * i], users[2 * i + 1]) for i in range(pairs)]))  # type: ignore[arg-type]
+            conns = [{"token": u.token, "user_id": u.id, "watch": [chats[i // 2]],
+                      "send_chat": chats[i // 2], "port": ports[i % n]}
+                     for i, u in enumerate(users)]
+            groups = split(len(conns), opts.procs, unit=2)
+            run = Run("N", f"C private chats, {pairs} pairs, 1 in flight, closed loop "
+                      f"{opts.duration:g}s, {label}", "steppe")
+            inflight = opts.c_inflight
+        else:
+            members, n_send, n_recv = opts.a_members, opts.a_senders, opts.a_receivers
+            users = asyncio.run(accounts.sign_up_many(cluster, members))  # type: ignore[arg-type]
+            chat = asyncio.run(accounts.create_group(cluster, users[0], users[1:]))  # type: ignore[arg-type]
+            people = [Person(u.id, u.token) for u in users]
+            conns = []
+            for i, p in enumerate(people[:n_send + n_recv]):
+                k = i if i < n_send else i - n_send
+                conns.append({"token": p.token, "user_id": p.id, "watch": [chat],
+                              "send_chat": chat if i < n_send else None,
+                              "port": ports[k % n]})
+            order = [k for pair in zip(range(n_send), range(n_send, n_send + n_recv),
+                                       strict=False) for k in pair]
+            order += [k for k in range(n_send + n_recv) if k not in order]
+            groups = [[order[j] for j in g] for g in split(len(order), opts.procs)]
+            run = Run("N", f"A group {members} members, {n_send} senders × {opts.a_inflight} "
+                      f"in flight, {n_recv} receivers, closed loop {opts.duration:g}s, {label}",
+                      "steppe")
+            inflight = opts.a_inflight
+        run.notes.append(f"set-up (sign-ups on node 1, chats) {time.monotonic() - t0:.1f}s")
+        r = chat_load(cluster, conns, groups, opts, mode="closed",  # type: ignore[arg-type]
+                      duration=opts.duration, inflight=inflight)
+        report_chat(run, r)
+        run.figures = [f for f in run.figures if f.name != "server peak RSS"]
+        run.add("server peak RSS (sum over nodes)", r["server_peak_mb"], "MiB", "none")
+        check_server(cluster, [run])  # type: ignore[arg-type]
+        return run
+    finally:
+        for node in nodes:
+            node.stop()
+        shutil.rmtree(data, ignore_errors=True)
