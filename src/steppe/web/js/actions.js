@@ -121,7 +121,10 @@ export class Actions {
     h.loading = true;
     try {
       const offset = older && h.ids.length ? h.ids[0] : 0;
-      const page = await this.call('messages.getHistory', { peer: { chat_id: chatId }, offset_id: offset, limit: PAGE });
+      // A public supergroup or channel looked at before joining: its preview.
+      const preview = this.store.dialogs.get(chatId)?.preview;
+      const page = await this.call(preview ? 'channels.getMessages' : 'messages.getHistory',
+        { peer: { chat_id: chatId }, offset_id: offset, limit: PAGE });
       this.store.putUsers(page.users);
       if (!older) {
         // A fresh page replaces what we held: it is the one contiguous run we can vouch for.
@@ -173,9 +176,17 @@ export class Actions {
     return this.pending.get(chatId) || [];
   }
 
-  async send(chatId, text, entities, replyTo) {
+  /**
+   * Send a text message. `opts`: `silent` (no notification), `schedule_date` (unix seconds: it
+   * waits on the server and is not shown in the history), `thread_id` (a forum topic).
+   */
+  async send(chatId, text, entities, replyTo, opts = {}) {
+    if (opts.schedule_date) return this.schedule(chatId, text, entities, replyTo, opts);
+    const dialog = this.store.dialogs.get(chatId);
     const item = { random_id: randomId(), text, entities, reply_to: replyTo || undefined,
-      date: Math.floor(Date.now() / 1000), failed: false, sender_id: this.store.me.id, chat_id: chatId };
+      date: Math.floor(Date.now() / 1000), failed: false, chat_id: chatId,
+      sender_id: dialog && dialog.chat.kind === 'channel' ? -chatId : this.store.me.id,
+      silent: opts.silent || undefined, thread_id: opts.thread_id || undefined };
     this.pending.set(chatId, [...this.pendingOf(chatId), item]);
     this.store.emit('pending', chatId);
     await this.deliver(item);
@@ -188,6 +199,8 @@ export class Actions {
     this.store.emit('pending', chatId);
     const params = { peer: { chat_id: chatId }, text: item.text, entities: item.entities, random_id: item.random_id };
     if (item.reply_to) params.reply_to = item.reply_to;
+    if (item.silent) params.silent = true;
+    if (item.thread_id) params.thread_id = item.thread_id;
     try {
       const msg = await this.call('messages.sendMessage', params);
       this.pending.set(chatId, this.pendingOf(chatId).filter((p) => p !== item));
@@ -200,9 +213,29 @@ export class Actions {
       }
     } catch (err) {
       item.failed = true;
+      if (err.retryAfter && /^SLOWMODE_WAIT_/.test(err.type)) this.slowMode(chatId, err.retryAfter);
       toast(describe(err, 'The message was not sent'), 'error');
     }
     this.store.emit('pending', chatId);
+  }
+
+  /** Slow mode refused a message: remember until when, for the composer's countdown. */
+  slowMode(chatId, seconds) {
+    this.store.slowUntil.set(chatId, Date.now() + seconds * 1000);
+    this.store.emit('slowmode', chatId);
+  }
+
+  async schedule(chatId, text, entities, replyTo, opts) {
+    const params = { peer: { chat_id: chatId }, text, entities, random_id: randomId(), schedule_date: opts.schedule_date };
+    if (replyTo) params.reply_to = replyTo;
+    if (opts.silent) params.silent = true;
+    if (opts.thread_id) params.thread_id = opts.thread_id;
+    const msg = await this.attempt('messages.sendMessage', params, 'Not scheduled');
+    if (msg) {
+      this.store.apply({ type: 'new_scheduled', message: { ...msg, schedule_date: msg.schedule_date || opts.schedule_date } });
+      toast(`Scheduled for ${new Date(opts.schedule_date * 1000).toLocaleString()}`);
+    }
+    return msg;
   }
 
   discard(item) {
@@ -452,12 +485,14 @@ export class Actions {
   }
 
   async leave(chatId) {
-    await this.call('messages.leaveChat', { peer: { chat_id: chatId } });
+    const big = this.store.isBig(this.store.dialogs.get(chatId));
+    await this.call(big ? 'channels.leaveChannel' : 'messages.leaveChat', { peer: { chat_id: chatId } });
     this.store.forgetChat(chatId);
   }
 
   async rename(chatId, title) {
-    await this.call('messages.editChatTitle', { peer: { chat_id: chatId }, title });
+    const big = this.store.isBig(this.store.dialogs.get(chatId));
+    await this.call(big ? 'channels.editTitle' : 'messages.editChatTitle', { peer: { chat_id: chatId }, title });
     const dialog = this.store.dialogs.get(chatId);
     if (dialog) { dialog.chat.title = title; this.store.emit('dialogs'); this.store.emit('chat-changed', chatId); }
   }
@@ -530,11 +565,52 @@ const MESSAGES = {
   DATA_INVALID: 'This button no longer works',
   START_PARAM_INVALID: 'Invalid start parameter',
   BOT_INLINE_DISABLED: 'This bot has no inline mode',
+  CHAT_WRITE_FORBIDDEN: 'You cannot write here',
+  CHAT_SEND_MEDIA_FORBIDDEN: 'Sending media is not allowed here',
+  CHAT_SEND_POLL_FORBIDDEN: 'Sending polls is not allowed here',
+  CHAT_SEND_LINKS_FORBIDDEN: 'Sending links is not allowed here',
+  USER_BANNED_IN_CHANNEL: 'You are banned from this chat',
+  INVITE_HASH_INVALID: 'This invite link is not valid',
+  INVITE_HASH_EXPIRED: 'This invite link has expired',
+  INVITE_REQUEST_SENT: 'Your request to join was sent to the admins',
+  CHANNEL_INVALID: 'This channel is not available',
+  CHANNEL_PRIVATE: 'This channel is private',
+  USER_CREATOR: 'The owner cannot do that',
+  USER_ADMIN_INVALID: 'Admins cannot be restricted',
+  USER_NOT_PARTICIPANT: 'Not a member',
+  RIGHT_FORBIDDEN: 'You cannot grant rights you do not have',
+  ADMIN_RANK_INVALID: 'The admin title is not valid',
+  REACTION_INVALID: 'This reaction is not allowed here',
+  REACTIONS_TOO_MANY: 'Too many reactions',
+  MESSAGE_POLL_CLOSED: 'The poll is closed',
+  REVOTE_NOT_ALLOWED: 'A quiz answer cannot be changed',
+  POLL_QUESTION_INVALID: 'Enter a question',
+  POLL_ANSWERS_INVALID: 'A poll needs 2 to 10 options',
+  POLL_OPTION_INVALID: 'Poll options must be different and not empty',
+  QUIZ_CORRECT_ANSWERS_EMPTY: 'Pick the correct answer',
+  BROADCAST_PUBLIC_VOTERS_FORBIDDEN: 'Polls in channels are anonymous',
+  SCHEDULE_DATE_INVALID: 'Pick a time in the future',
+  SCHEDULE_DATE_TOO_LATE: 'That is too far ahead',
+  SCHEDULE_TOO_MUCH: 'Too many scheduled messages',
+  TOPIC_CLOSED: 'This topic is closed',
+  TOPIC_TITLE_INVALID: 'Enter a topic name',
+  CHAT_ABOUT_TOO_LONG: 'The description is too long',
+  CHAT_NOT_MODIFIED: 'Nothing was changed',
+  CHAT_ABOUT_NOT_MODIFIED: 'Nothing was changed',
+  USERNAME_NOT_MODIFIED: 'Nothing was changed',
+  USAGE_LIMIT_INVALID: 'A link that needs approval has no usage limit',
+  EXPIRE_DATE_INVALID: 'Pick a date in the future',
+  OPERATOR_REQUIRED: 'Only operators can see this',
+  SEARCH_QUERY_TOO_SHORT: 'Type at least 3 characters',
 };
 
 export function describe(err, what = '') {
   if (err && err.type && err.type.startsWith('FLOOD_WAIT_')) {
     return `Too many attempts: wait ${err.type.slice(11)} seconds`;
+  }
+  if (err && err.type && err.type.startsWith('SLOWMODE_WAIT_')) {
+    const wait = err.type.slice(14);
+    return what ? `${what}: slow mode is on, wait ${wait} s` : `Slow mode is on: wait ${wait} s`;
   }
   const text = (err && MESSAGES[err.type]) || (err && err.type ? err.type.replace(/_/g, ' ').toLowerCase() : 'Something went wrong');
   return what ? `${what}: ${text}` : text;

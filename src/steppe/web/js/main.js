@@ -2,6 +2,7 @@
 
 import { Connection, httpCall } from './api.js';
 import { Actions } from './actions.js';
+import './channel-actions.js';
 import { FileUrls, Photos } from './files.js';
 import { h, replace } from './dom.js';
 import { Store } from './store.js';

@@ -30,6 +30,16 @@ export class Store extends Emitter {
     this.fetchUsers = null; // set by actions: ids -> Promise<users>
     this.urls = null; // FileUrls: signed download URLs (files.js)
     this.photos = null; // Photos: current profile photos, for avatars (files.js)
+    // Supergroups and channels (issue 5)
+    this.full = new Map(); // chat id -> {info, me}: channels.getFullChannel (settings, own standing)
+    this.chatTitles = new Map(); // chat id -> title, for chats that are not dialogs (posts' senders, previews)
+    this.chosen = new Map(); // 'chat:id' -> the reactions this user set on a message
+    this.pollChosen = new Map(); // 'chat:id' -> this user's answer to a poll ([] when none)
+    this.pollSecrets = new Map(); // poll id -> {correct_option_id, explanation} learnt by voting
+    this.pins = new Map(); // chat id -> pinned message ids, the most recent first
+    this.scheduled = new Map(); // chat id -> Map(id -> scheduled message)
+    this.topics = new Map(); // chat id -> Map(topic id -> topic)
+    this.slowUntil = new Map(); // chat id -> ms when slow mode lets this user send again
   }
 
   // ---- users ---------------------------------------------------------------------------------
@@ -50,7 +60,7 @@ export class Store extends Emitter {
 
   /** Ask for users we do not know yet, batched. */
   ensureUsers(ids) {
-    const missing = ids.filter((id) => id && !this.users.has(id) && !this.pendingUsers.has(id));
+    const missing = ids.filter((id) => id > 0 && !this.users.has(id) && !this.pendingUsers.has(id));
     if (!missing.length || !this.fetchUsers) return;
     const first = this.pendingUsers.size === 0;
     missing.forEach((id) => this.pendingUsers.add(id));
@@ -71,6 +81,7 @@ export class Store extends Emitter {
 
   putDialog(fresh) {
     const chat = { ...CHAT, ...fresh.chat };
+    if (chat.title) this.chatTitles.set(chat.id, chat.title);
     const old = this.dialogs.get(chat.id);
     const dialog = { ...DIALOG, ...fresh, chat, pinned_msg_id: old ? old.pinned_msg_id : 0 };
     if (!dialog.peer_user_id && chat.kind === 'private' && this.me) {
@@ -81,10 +92,21 @@ export class Store extends Emitter {
   }
 
   sortedDialogs() {
-    return [...this.dialogs.values()].sort((a, b) => {
+    return [...this.dialogs.values()].filter((d) => !d.preview).sort((a, b) => {
       if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
       return (b.chat.last_date || 0) - (a.chat.last_date || 0) || b.chat.id - a.chat.id;
     });
+  }
+
+  /** A supergroup or a channel (members paged, rights, settings from channels.getFullChannel). */
+  isBig(dialog) {
+    return !!dialog && (dialog.chat.kind === 'supergroup' || dialog.chat.kind === 'channel');
+  }
+
+  /** The title of a chat that may not be in the chat list (a channel whose posts are shown). */
+  chatName(chatId) {
+    const dialog = this.dialogs.get(chatId);
+    return (dialog && dialog.chat.title) || this.chatTitles.get(chatId) || 'Channel';
   }
 
   isSaved(dialog) {
@@ -206,6 +228,7 @@ Store.prototype.handlers_ = {
     this.emit('dialogs');
   },
   edit_message(ev) {
+    this.emit('edited', ev.message);
     const key = `${ev.chat_id}:${ev.message.id}`;
     if (this.refs.has(key)) this.refs.set(key, ev.message);
     const h = this.chats.get(ev.chat_id);
@@ -228,6 +251,11 @@ Store.prototype.handlers_ = {
     const dialog = this.dialogs.get(ev.chat_id);
     if (dialog && ev.pinned) dialog.pinned_msg_id = Math.max(dialog.pinned_msg_id || 0, ev.id);
     else if (dialog && dialog.pinned_msg_id === ev.id) dialog.pinned_msg_id = 0;
+    const pins = this.pins.get(ev.chat_id);
+    if (pins) {
+      const rest = pins.filter((id) => id !== ev.id);
+      this.pins.set(ev.chat_id, ev.pinned ? [ev.id, ...rest].sort((a, b) => b - a) : rest);
+    }
     this.emit('pinned', ev.chat_id);
   },
   read_history(ev) {
@@ -252,7 +280,10 @@ Store.prototype.handlers_ = {
     this.emit('joined', ev.chat.id);
     this.emit('dialogs');
   },
-  leave_chat(ev) { this.forgetChat(ev.chat_id); },
+  leave_chat(ev) {
+    this.forgetChat(ev.chat_id);
+    if (ev.migrated_to) this.emit('migrated', { from: ev.chat_id, to: ev.migrated_to });
+  },
   left_chat_gone(ev) { this.forgetChat(ev.chat_id); },
   too_long(ev) {
     this.chats.delete(ev.chat_id);
@@ -289,7 +320,124 @@ Store.prototype.handlers_ = {
   },
 };
 
+// ---- supergroups and channels: reactions, polls, settings, topics, read marks, scheduled ----
+
+Object.assign(Store.prototype.handlers_, {
+  message_reactions(ev) {
+    const key = `${ev.chat_id}:${ev.id}`;
+    if (this.me && ev.user_id === this.me.id) this.chosen.set(key, ev.chosen || []);
+    this.patchMessage(ev.chat_id, ev.id, { reactions: ev.reactions || [] });
+  },
+  message_poll(ev) {
+    this.patchMessage(ev.chat_id, ev.id, { poll: ev.poll });
+  },
+  chat_info(ev) {
+    const full = this.full.get(ev.chat_id);
+    const dialog = this.dialogs.get(ev.chat_id);
+    if (full) this.full.set(ev.chat_id, { ...full, info: ev.info });
+    else if (dialog && !this.isBig(dialog)) this.full.set(ev.chat_id, { info: ev.info, me: null }); // a basic group's reactions
+    if (dialog && ev.title) dialog.chat.title = ev.title;
+    if (ev.title) this.chatTitles.set(ev.chat_id, ev.title);
+    this.emit('chat-info', ev.chat_id);
+    this.emit('chat-changed', ev.chat_id);
+    this.emit('dialogs');
+  },
+  chat_rights(ev) {
+    const full = this.full.get(ev.chat_id);
+    if (full) this.full.set(ev.chat_id, { ...full, me: ev.participant });
+    this.emit('chat-info', ev.chat_id);
+  },
+  forum_topic(ev) {
+    const topics = this.topics.get(ev.chat_id);
+    if (topics) topics.set(ev.topic.id, ev.topic);
+    this.emit('topics', ev.chat_id);
+  },
+  read_channel_inbox(ev) {
+    const dialog = this.dialogs.get(ev.chat_id);
+    if (!dialog) return;
+    dialog.read_inbox_max_id = Math.max(dialog.read_inbox_max_id || 0, ev.max_id);
+    this.recountUnread(dialog);
+    this.emit('dialogs');
+  },
+  read_channel_outbox(ev) {
+    const dialog = this.dialogs.get(ev.chat_id);
+    if (!dialog || (this.me && ev.user_id === this.me.id)) return;
+    dialog.read_outbox_max_id = Math.max(dialog.read_outbox_max_id || 0, ev.max_id);
+    this.emit('read-outbox', ev.chat_id);
+    this.emit('dialogs');
+  },
+  new_scheduled(ev) {
+    const msg = ev.message;
+    if (!this.scheduled.has(msg.chat_id)) this.scheduled.set(msg.chat_id, new Map());
+    this.scheduled.get(msg.chat_id).set(msg.id, msg);
+    this.emit('scheduled', msg.chat_id);
+  },
+  delete_scheduled(ev) {
+    const map = this.scheduled.get(ev.chat_id);
+    if (map) for (const id of ev.ids) map.delete(id);
+    this.emit('scheduled', ev.chat_id);
+  },
+});
+
 Object.assign(Store.prototype, {
+  /** Change some fields of a message wherever it is held (history, quotes, the chat list). */
+  patchMessage(chatId, id, fields) {
+    const h = this.chats.get(chatId);
+    const msg = h && h.msgs.get(id);
+    if (msg) this.addMessages(chatId, [{ ...msg, ...fields }]);
+    const key = `${chatId}:${id}`;
+    if (this.refs.has(key)) this.refs.set(key, { ...this.refs.get(key), ...fields });
+    const dialog = this.dialogs.get(chatId);
+    if (dialog && dialog.top_message && dialog.top_message.id === id) dialog.top_message = { ...dialog.top_message, ...fields };
+    this.emit('patched', { chatId, id, fields });
+    if (!msg) this.emit('messages', { chatId, added: [], updated: [id], removed: [] });
+  },
+
+  /** This user's standing in a supergroup or channel ({status, admin_rights, banned_rights}). */
+  standing(chatId) {
+    const full = this.full.get(chatId);
+    return full ? full.me : null;
+  },
+
+  info(chatId) {
+    const full = this.full.get(chatId);
+    return full ? full.info : null;
+  },
+
+  /** An admin right (a creator has them all). */
+  hasRight(chatId, right) {
+    const me = this.standing(chatId);
+    if (!me) return false;
+    return me.status === 'creator' || (me.status === 'admin' && !!(me.admin_rights && me.admin_rights[right]));
+  },
+
+  isAdmin(chatId) {
+    const me = this.standing(chatId);
+    return !!me && (me.status === 'creator' || me.status === 'admin');
+  },
+
+  /** A member right in a supergroup (a BannedRights name), as the server decides it. */
+  may(chatId, right) {
+    const dialog = this.dialogs.get(chatId);
+    if (!dialog || !this.isBig(dialog)) return true;
+    const me = this.standing(chatId);
+    if (!me) return dialog.chat.kind !== 'channel';
+    if (dialog.chat.kind === 'channel') return right === 'send_messages' ? this.hasRight(chatId, 'post_messages') : this.hasRight(chatId, right);
+    if (!['creator', 'admin', 'member', 'restricted'].includes(me.status)) return false;
+    if (['pin_messages', 'change_info', 'invite_users', 'manage_topics'].includes(right) && this.hasRight(chatId, right)) return true;
+    if (!['pin_messages', 'change_info', 'invite_users', 'manage_topics'].includes(right) && this.isAdmin(chatId)) return true;
+    if (me.banned_rights && me.banned_rights[right]) return false;
+    const info = this.info(chatId);
+    return !(info && info.default_banned_rights && info.default_banned_rights[right]);
+  },
+
+  isMember(chatId) {
+    const dialog = this.dialogs.get(chatId);
+    if (!dialog || dialog.preview) return false;
+    const me = this.standing(chatId);
+    return !me || ['creator', 'admin', 'member', 'restricted'].includes(me.status);
+  },
+
   dropMessages(chatId, ids) {
     this.removeMessages(chatId, ids);
     const dialog = this.dialogs.get(chatId);
@@ -303,6 +451,8 @@ Object.assign(Store.prototype, {
     this.emit('dialogs');
   },
   forgetChat(chatId) {
+    this.full.delete(chatId);
+    this.pins.delete(chatId);
     this.dialogs.delete(chatId);
     this.chats.delete(chatId);
     this.members.delete(chatId);

@@ -7,6 +7,10 @@ import { ChatList } from './chatlist.js';
 import { ChatView } from './chat.js';
 import { InfoPanel } from './info.js';
 import { SettingsPanel } from './settings.js';
+import { ThreadView } from './thread.js';
+import { joinByLink } from './channels.js';
+import { OperatorPage } from './operator.js';
+import { scheduledDialog } from './scheduled.js';
 
 export class AppView {
   constructor(ctx, { setTheme, logOut }) {
@@ -20,12 +24,19 @@ export class AppView {
     this.chatView = new ChatView(ctx);
     ctx.chatView = this.chatView;
     this.info = new InfoPanel(ctx);
+    this.thread = new ThreadView(ctx);
+    this.chatView.el.append(this.thread.el);
+    this.operator = new OperatorPage(ctx);
     this.sidebar = h('aside', { class: 'sidebar' }, this.chatList.el, this.settings.el);
-    this.el = h('div', { class: 'layout' }, this.sidebar, this.chatView.el, this.info.el);
+    this.el = h('div', { class: 'layout' }, this.sidebar, this.chatView.el, this.info.el, this.operator.el);
     addEventListener('hashchange', () => this.fromHash());
     ctx.store.on('unknown-chat', (chatId) => ctx.actions.refreshDialog(chatId));
     ctx.store.on('refresh-dialog', (chatId) => ctx.actions.refreshDialog(chatId));
     ctx.store.on('reload-chat', (chatId) => ctx.actions.refreshDialog(chatId));
+    ctx.store.on('migrated', async ({ from, to }) => { // a basic group became a supergroup
+      await ctx.actions.refreshDialog(to);
+      if (this.openChatId === null || this.openChatId === from) this.openChat(to);
+    });
     ctx.store.on('dialogs', () => {
       if (this.pendingHash && ctx.store.dialogs.has(this.pendingHash)) {
         const id = this.pendingHash;
@@ -36,6 +47,14 @@ export class AppView {
   }
 
   fromHash() {
+    const join = /^#\/join\/([A-Za-z0-9_-]+)$/.exec(location.hash);
+    if (join) { // an invite link: ask, join, open
+      history.replaceState(null, '', location.pathname);
+      joinByLink(this.ctx, join[1]);
+      return;
+    }
+    if (location.hash === '#/operator') { this.operator.open(); return; }
+    this.operator.close(false);
     const m = /^#\/chat\/(-?\d+)$/.exec(location.hash);
     const id = m ? Number(m[1]) : null;
     if (id === this.openChatId) return;
@@ -46,6 +65,8 @@ export class AppView {
 
   openChat(chatId, push = true) {
     if (!this.ctx.store.dialogs.has(chatId)) return;
+    if (this.thread.isOpen()) this.thread.close();
+    this.operator.close(false);
     this.openChatId = chatId;
     this.el.classList.add('chat-open');
     this.chatView.open(chatId);
@@ -55,6 +76,7 @@ export class AppView {
   }
 
   closeChat(push = true) {
+    if (this.thread.isOpen()) this.thread.close();
     this.openChatId = null;
     this.el.classList.remove('chat-open', 'info-open');
     this.chatView.close();
@@ -96,9 +118,34 @@ export class AppView {
     this.settings.hide();
   }
 
+  /** A channel post's comments, a message's replies or a forum topic, over the chat. */
+  openThread(thread) {
+    this.thread.open(thread);
+  }
+
+  openScheduled(chatId) {
+    scheduledDialog(this.ctx, chatId);
+  }
+
+  /** A public supergroup or channel: open it (a preview when this user is not in it). */
+  async openPublicChat(chatId) {
+    try {
+      await this.ctx.actions.preview(chatId);
+      this.openChat(chatId);
+    } catch (err) {
+      toast(describe(err, 'Cannot open this chat'), 'error');
+    }
+  }
+
+  openOperator() {
+    this.operator.open();
+  }
+
   async leaveGroup(chatId) {
-    const title = this.ctx.store.title(this.ctx.store.dialogs.get(chatId));
-    const ok = await confirmDialog({ title: 'Leave group', text: `Are you sure you want to leave ${title}?`, ok: 'Leave', danger: true });
+    const dialog = this.ctx.store.dialogs.get(chatId);
+    const title = this.ctx.store.title(dialog);
+    const what = dialog && dialog.chat.kind === 'channel' ? 'channel' : 'group';
+    const ok = await confirmDialog({ title: `Leave ${what}`, text: `Are you sure you want to leave ${title}?`, ok: 'Leave', danger: true });
     if (!ok) return;
     try {
       await this.ctx.actions.leave(chatId);

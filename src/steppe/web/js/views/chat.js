@@ -1,14 +1,17 @@
 // The right column: header (title, online / typing / members), pinned bar, the history (loads
 // older pages as you scroll up, date separators, unread marker, grouping), the composer.
 
-import { h, icon, iconButton, rafThrottle, replace, showMenu, toast } from '../dom.js';
+import { debounce, h, icon, iconButton, rafThrottle, replace, showMenu, toast } from '../dom.js';
 import { dayKey, lastSeen, plural, separatorDate } from '../format.js';
 import { avatar, summary } from './common.js';
 import { typingText } from './chatlist.js';
 import { Composer } from './composer.js';
-import { renderMessage } from './messages.js';
+import { messageSig, renderMessage } from './messages.js';
 import './media.js';
 import { botPeer } from './bots.js';
+import './posts.js';
+import { ChatSearch } from './search.js';
+import { ForumList } from './thread.js';
 import { dropZones } from './attach.js';
 import { messageMenu, pendingMenu } from './msgmenu.js';
 
@@ -29,19 +32,25 @@ export class ChatView {
       h('div', { class: 'chat-header-info', role: 'button', tabindex: '0', 'aria-label': 'Chat info',
         onclick: () => ctx.app.toggleInfo() }, this.headerAvatar, h('div', { class: 'chat-header-text' }, this.title, this.status)),
       h('div', { class: 'chat-header-actions' },
+        iconButton('search', 'Search messages', () => this.search.open(), 'search-btn'),
         iconButton('info', 'Chat info', () => ctx.app.toggleInfo(), 'info-btn'),
         iconButton('more', 'More', (e) => this.headerMenu(e))));
     this.pinnedText = h('div', { class: 'pinned-text' });
-    this.pinnedBar = h('div', { class: 'pinned-bar', role: 'button', tabindex: '0', onclick: () => this.jump(this.pinnedId) },
-      h('div', { class: 'pinned-line' }), h('div', { class: 'pinned-body' }, h('div', { class: 'pinned-title', text: 'Pinned Message' }), this.pinnedText),
+    this.pinnedTitle = h('div', { class: 'pinned-title', text: 'Pinned Message' });
+    this.pinnedLines = h('div', { class: 'pinned-line' });
+    this.pinIndex = 0;
+    this.pinnedBar = h('div', { class: 'pinned-bar', role: 'button', tabindex: '0', onclick: () => this.nextPin() },
+      this.pinnedLines, h('div', { class: 'pinned-body' }, this.pinnedTitle, this.pinnedText),
       iconButton('close', 'Unpin', (e) => { e.stopPropagation(); this.unpin(this.pinnedId); }, 'unpin-btn'));
     this.inner = h('div', { class: 'messages-inner' });
     this.scroller = h('div', { class: 'messages', onscroll: () => this.onScroll() }, this.inner);
     this.downCount = h('span', { class: 'down-count' });
     this.downBtn = h('button', { type: 'button', class: 'down-btn', 'aria-label': 'Scroll to the latest message',
       onclick: () => this.scrollToBottom(true) }, icon('down'), this.downCount);
-    this.view = h('div', { class: 'chat-view' }, this.header, this.pinnedBar,
-      h('div', { class: 'messages-wrap' }, this.scroller, this.downBtn), this.composer.el);
+    this.search = new ChatSearch(ctx, this);
+    this.forum = new ForumList(ctx, this);
+    this.view = h('div', { class: 'chat-view' }, this.header, this.search.bar, this.pinnedBar,
+      h('div', { class: 'messages-wrap' }, this.scroller, this.downBtn, this.forum.el, this.search.results), this.composer.el);
     this.empty = h('div', { class: 'chat-empty' }, h('span', { class: 'empty-pill', text: 'Select a chat to start messaging' }));
     this.el = h('main', { class: 'chat-column' }, this.empty, this.view);
     this.el.append(dropZones(ctx, this.el));
@@ -55,6 +64,9 @@ export class ChatView {
     document.addEventListener('visibilitychange', () => this.maybeRead());
     addEventListener('focus', () => this.maybeRead());
     this.subscribe();
+    // A channel's posts on screen: their views (counted once per reader), forwards and comments.
+    this.viewsSoon = debounce(() => this.refreshViews(), 350);
+    setInterval(() => { if (document.visibilityState === 'visible') this.refreshViews(); }, 8000);
   }
 
   subscribe() {
@@ -72,6 +84,12 @@ export class ChatView {
     s.on('dialogs', () => { if (this.chatId) this.drawHeader(); });
     s.on('reload-chat', mine(() => this.load()));
     s.on('chat-gone', mine(() => this.ctx.app.closeChat()));
+    s.on('chat-info', mine(() => { this.drawHeader(); this.drawForum(); this.render(); }));
+    s.on('joined', mine(() => { this.drawHeader(); this.load(); }));
+    s.on('messages', (ev) => { // a comment in the open channel's discussion group: its count changed
+      const info = this.dialog && this.dialog.chat.kind === 'channel' ? s.info(this.chatId) : null;
+      if (info && info.linked_chat_id === ev.chatId && ev.added.length) this.viewsSoon();
+    });
   }
 
   get dialog() {
@@ -83,11 +101,15 @@ export class ChatView {
     this.chatId = chatId;
     const dialog = this.dialog;
     this.unreadAfter = dialog && dialog.unread_count > 0 ? dialog.read_inbox_max_id : null;
+    if (dialog && dialog.chat.kind === 'channel' && dialog.chat.creator_id === this.ctx.store.me.id) this.unreadAfter = null; // its own posts
     this.positioned = false;
     this.bottomed = true;
     this.nodes.clear();
     this.refsAsked.clear();
+    this.pinIndex = 0;
+    this.historyMode = false;
     replace(this.inner);
+    this.search.close();
     this.el.classList.add('has-chat');
     this.composer.setChat(chatId);
     this.header_();
@@ -95,6 +117,49 @@ export class ChatView {
     if (hist.loaded) this.draw();
     else this.load();
     this.composer.focus();
+    const { actions, store } = this.ctx;
+    if (store.isBig(dialog)) {
+      this.drawForum();
+      actions.fullChannel(chatId).then(() => { if (chatId === this.chatId) { this.drawForum(); this.drawHeader(); } }, () => {});
+    } else {
+      this.view.classList.remove('forum-mode');
+    }
+    actions.loadPins(chatId);
+    if (store.isMember(chatId) && !store.isSaved(dialog)) actions.loadScheduled(chatId).catch(() => {});
+  }
+
+  /** A forum shows its topics instead of the history, unless the user asked for all messages. */
+  drawForum() {
+    const info = this.chatId !== null ? this.ctx.store.info(this.chatId) : null;
+    const forum = !!(info && info.forum) && !this.historyMode;
+    const was = this.view.classList.contains('forum-mode');
+    this.view.classList.toggle('forum-mode', forum);
+    if (forum && (!was || this.forum.chatId !== this.chatId)) this.forum.show(this.chatId);
+  }
+
+  showHistory() {
+    this.historyMode = true;
+    this.drawForum();
+    this.render();
+  }
+
+  showTopics() {
+    this.historyMode = false;
+    this.drawForum();
+  }
+
+  /** Ask the counters of the channel posts on screen (views count once per reader). */
+  refreshViews() {
+    const dialog = this.dialog;
+    if (!dialog || dialog.chat.kind !== 'channel' || this.ctx.app.openChatId !== this.chatId) return;
+    const box = this.scroller.getBoundingClientRect();
+    const ids = [];
+    for (const el of this.inner.children) {
+      if (!el.msgRef || el.msgRef.pending || el.msgRef.views === undefined) continue;
+      const r = el.getBoundingClientRect();
+      if (r.bottom > box.top && r.top < box.bottom) ids.push(el.msgRef.id);
+    }
+    if (ids.length) this.ctx.actions.refreshViews(this.chatId, ids, true);
   }
 
   close() {
@@ -137,6 +202,11 @@ export class ChatView {
         status = lastSeen(user);
         accent = !!(user && user.online);
       }
+    } else if (s.isBig(dialog)) {
+      const count = dialog.chat.member_count || 0;
+      status = plural(count, dialog.chat.kind === 'channel' ? 'subscriber' : 'member');
+      const info = s.info(dialog.chat.id);
+      if (info && info.forum) status += ' · forum';
     } else {
       const members = s.members.get(dialog.chat.id);
       const count = members ? members.length : dialog.chat.member_count;
@@ -152,11 +222,23 @@ export class ChatView {
     const dialog = this.dialog;
     if (!dialog) return;
     const r = e.currentTarget.getBoundingClientRect();
-    const { actions, app } = this.ctx;
+    const { actions, app, store } = this.ctx;
+    const kind = dialog.chat.kind;
+    const chatId = dialog.chat.id;
+    const scheduled = store.scheduled.get(chatId)?.size || 0;
+    const info = store.info(chatId);
+    const me = store.standing(chatId);
+    const infoLabel = { group: 'Group info', supergroup: 'Group info', channel: 'Channel info' }[kind] || 'View profile';
     showMenu(r.right - 220, r.bottom + 6, [
-      { icon: 'info', label: dialog.chat.kind === 'group' ? 'Group info' : 'View profile', action: () => app.openInfo() },
-      { icon: 'pin', label: dialog.pinned ? 'Unpin chat' : 'Pin chat', action: () => actions.togglePin(dialog.chat.id) },
-      dialog.chat.kind === 'group' ? { icon: 'logout', label: 'Leave group', danger: true, action: () => app.leaveGroup(dialog.chat.id) } : null,
+      { icon: 'info', label: infoLabel, action: () => app.openInfo() },
+      { icon: 'search', label: 'Search', action: () => this.search.open() },
+      info && info.forum ? (this.historyMode ? { icon: 'topic', label: 'View as topics', action: () => this.showTopics() }
+        : { icon: 'comment', label: 'View as messages', action: () => this.showHistory() }) : null,
+      scheduled ? { icon: 'clock', label: `Scheduled messages (${scheduled})`, action: () => app.openScheduled(chatId) } : null,
+      dialog.preview ? null : { icon: 'pin', label: dialog.pinned ? 'Unpin chat' : 'Pin chat', action: () => actions.togglePin(chatId) },
+      kind === 'group' ? { icon: 'logout', label: 'Leave group', danger: true, action: () => app.leaveGroup(chatId) } : null,
+      store.isBig(dialog) && !dialog.preview && (!me || me.status !== 'creator')
+        ? { icon: 'logout', label: kind === 'channel' ? 'Leave channel' : 'Leave group', danger: true, action: () => app.leaveGroup(chatId) } : null,
     ]);
   }
 
@@ -190,7 +272,7 @@ export class ChatView {
     const pending = this.ctx.actions.pendingOf(this.chatId).map((p) => ({ ...p, pending: true }));
     const units = this.units([...msgs, ...pending]);
     const meId = s.me ? s.me.id : 0;
-    const group = dialog && dialog.chat.kind !== 'private';
+    const group = dialog && dialog.chat.kind !== 'private' && dialog.chat.kind !== 'channel';
     const saved = dialog && s.isSaved(dialog);
     const items = [];
     let lastDay = null;
@@ -222,7 +304,7 @@ export class ChatView {
       if (album) key = `g:${msg.grouped_id}`;
       const names = [msg.sender_id, quoted?.sender_id, msg.fwd_from?.from_user_id, msg.via_bot_id, ...(msg.action?.user_ids || [])]
         .map((id) => (id && s.users.get(id) ? `${s.users.get(id).first_name}${s.users.get(id).last_name || ''}${s.users.get(id).username || ''}` : '')).join('|');
-      const extra = [photoOf(msg.sender_id)];
+      const extra = [photoOf(msg.sender_id), msg.sender_id < 0 ? s.chatName(-msg.sender_id) : '', ...(album || [msg]).map((m) => messageSig(m, s))];
       const sig = JSON.stringify([album || msg, flags, status, names, extra, quoted ? [quoted.text, quoted.deleted, quoted.media ? 1 : 0] : null]);
       items.push({ key, sig, msg, lastId: tail.id, albumIds: album ? album.map((m) => m.id) : null,
         make: () => renderMessage(msg, { store: s, ctx: this.ctx, chatId: this.chatId, flags, status, album, date: tail.date,
@@ -335,6 +417,7 @@ export class ChatView {
     if (this.positioned && this.scroller.scrollTop < 400 && hist.loaded && !hist.complete && !hist.loading) {
       this.ctx.actions.loadHistory(this.chatId, { older: true }).catch(() => {});
     }
+    this.viewsSoon();
     const away = !this.atBottom(200);
     this.downBtn.classList.toggle('shown', away);
     const unread = this.dialog ? this.dialog.unread_count : 0;
@@ -406,21 +489,44 @@ export class ChatView {
 
   // ---- pinned --------------------------------------------------------------------------------
 
+  /** The pinned bar: the most recent pin first; a click jumps to it and moves to the older one. */
   drawPinned() {
     const s = this.ctx.store;
     const hist = s.history(this.chatId);
     const dialog = this.dialog;
-    let id = 0;
-    for (let i = hist.ids.length - 1; i >= 0; i -= 1) {
-      if (hist.msgs.get(hist.ids[i]).pinned) { id = hist.ids[i]; break; }
+    let ids = s.pins.get(this.chatId);
+    if (!ids) { // not asked yet: what the loaded history shows
+      ids = hist.ids.filter((id) => hist.msgs.get(id).pinned).reverse();
+      const last = dialog && dialog.pinned_msg_id;
+      if (last && !ids.includes(last) && s.message(this.chatId, last)?.pinned !== false) ids = [last, ...ids].sort((a, b) => b - a);
     }
-    if (dialog && dialog.pinned_msg_id && dialog.pinned_msg_id > id && s.message(this.chatId, dialog.pinned_msg_id)?.pinned !== false) id = dialog.pinned_msg_id;
+    ids = ids.filter((id) => { const m = s.message(this.chatId, id); return !m || m.pinned !== false; });
+    this.pinList = ids;
+    this.view.classList.toggle('has-pinned', ids.length > 0);
+    this.view.classList.toggle('can-unpin', !!dialog && s.isMember(this.chatId) && s.may(this.chatId, 'pin_messages'));
+    if (!ids.length) { this.pinnedId = 0; return; }
+    if (this.pinIndex >= ids.length) this.pinIndex = 0;
+    const id = ids[this.pinIndex];
     this.pinnedId = id;
-    this.view.classList.toggle('has-pinned', !!id);
-    if (!id) return;
     const msg = s.message(this.chatId, id);
     if (!msg) this.needRef(id);
+    this.pinnedTitle.textContent = ids.length > 1 ? `Pinned Message #${ids.length - this.pinIndex}` : 'Pinned Message';
     this.pinnedText.textContent = msg ? summary(msg, 100) : '…';
+    const shown = Math.min(ids.length, 4);
+    const at = Math.min(this.pinIndex, shown - 1);
+    this.pinnedLines.classList.toggle('several', ids.length > 1);
+    replace(this.pinnedLines, ids.length > 1 ? Array.from({ length: shown }, (_, i) => h('span', { class: i === at ? 'on' : '' })) : null);
+  }
+
+  /** Jump to the pin shown, and show the next older one (round to the newest after the last). */
+  nextPin() {
+    const id = this.pinnedId;
+    if (!id) return;
+    this.jump(id);
+    if (this.pinList && this.pinList.length > 1) {
+      this.pinIndex = (this.pinIndex + 1) % this.pinList.length;
+      this.drawPinned();
+    }
   }
 
   async unpin(id) {
@@ -466,7 +572,12 @@ export class ChatView {
       const user = link.dataset.userId ? { id: Number(link.dataset.userId) } : await actions.resolve(link.dataset.username);
       await app.openUser(user.id);
     } catch (err) {
-      toast('Nobody has this username', 'error');
+      try { // not a person: a public supergroup or channel?
+        const got = await actions.resolveChannel(link.dataset.username);
+        await app.openPublicChat(got.chat.id);
+      } catch (again) {
+        toast('Nobody has this username', 'error');
+      }
     }
   }
 

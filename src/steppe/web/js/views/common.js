@@ -39,6 +39,22 @@ export function avatar(store, { dialog, user, size = 'md', online = false } = {}
   return el;
 }
 
+/** Who sent a message: a person, or a channel (its posts carry sender_id = -chat id). */
+export function senderName(store, id) {
+  if (id < 0) return store.chatName(-id);
+  return fullName(store.user(id));
+}
+
+/** The avatar of a message's sender: a person's, or a channel's. */
+export function senderAvatar(store, id, size = 'sm') {
+  if (id < 0) {
+    const chatId = -id;
+    const dialog = store.dialogs.get(chatId) || { chat: { id: chatId, kind: 'channel', title: store.chatName(chatId) } };
+    return avatar(store, { dialog, size });
+  }
+  return avatar(store, { user: store.user(id) || { id }, size });
+}
+
 const DOC_LABEL = { video: 'Video', audio: 'Audio', voice: 'Voice message', animation: 'GIF' };
 
 /** What a media message is, in a few words (chat list, reply quotes, pinned bar). */
@@ -88,8 +104,11 @@ export function userRow(store, user, { sub, onclick, extra = [], cls = '' } = {}
 
 function nameOf(store, id) {
   if (store.me && id === store.me.id) return 'You';
+  if (id < 0) return store.chatName(-id);
   return fullName(store.user(id));
 }
+
+const kindWord = (store, msg) => (store.dialogs.get(msg.chat_id)?.chat.kind === 'channel' ? 'channel' : 'group');
 
 function names(store, ids) {
   const list = (ids || []).map((id) => nameOf(store, id));
@@ -110,9 +129,27 @@ export const actionTexts = {
     if (ids.length === 1 && ids[0] === msg.sender_id) return `${nameOf(store, msg.sender_id)} left the group`;
     return `${nameOf(store, msg.sender_id)} removed ${names(store, ids)}`;
   },
-  chat_edit_title: (store, msg) => `${nameOf(store, msg.sender_id)} changed the group name to “${msg.action.title || ''}”`,
-  chat_edit_photo: (store, msg) => `${nameOf(store, msg.sender_id)} changed the group photo`,
-  chat_delete_photo: (store, msg) => `${nameOf(store, msg.sender_id)} removed the group photo`,
+  chat_edit_title: (store, msg) => (kindWord(store, msg) === 'channel' ? `Channel name was changed to “${msg.action.title || ''}”`
+    : `${nameOf(store, msg.sender_id)} changed the group name to “${msg.action.title || ''}”`),
+  chat_edit_photo: (store, msg) => (kindWord(store, msg) === 'channel' ? 'Channel photo was updated'
+    : `${nameOf(store, msg.sender_id)} changed the group photo`),
+  chat_delete_photo: (store, msg) => (kindWord(store, msg) === 'channel' ? 'Channel photo was removed'
+    : `${nameOf(store, msg.sender_id)} removed the group photo`),
+  channel_create: (store, msg) => `Channel “${msg.action.title || ''}” created`,
+  chat_join: (store, msg) => `${names(store, msg.action.user_ids)} joined the group`,
+  chat_joined_by_link: (store, msg) => `${names(store, msg.action.user_ids)} joined the group via invite link`,
+  chat_joined_by_request: (store, msg) => `${names(store, msg.action.user_ids)} was accepted to the group`,
+  topic_create: (store, msg) => `${nameOf(store, msg.sender_id)} created the topic “${msg.action.title || ''}”`,
+  topic_edit: (store, msg) => {
+    const a = msg.action;
+    const who = nameOf(store, msg.sender_id);
+    if (a.closed === true) return `${who} closed the topic`;
+    if (a.closed === false) return `${who} reopened the topic`;
+    return `${who} renamed the topic to “${a.title || ''}”`;
+  },
+  chat_migrate_to: () => 'This group was upgraded to a supergroup',
+  channel_migrate_from: (store, msg) => `The group “${msg.action.title || ''}” was upgraded to a supergroup`,
+  pin_message: (store, msg) => `${nameOf(store, msg.sender_id)} pinned a message`,
 };
 
 export function actionText(store, msg) {

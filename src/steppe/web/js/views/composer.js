@@ -1,11 +1,14 @@
 // The message box: Enter sends, Shift+Enter breaks the line, Markdown-style shortcuts become
 // entities, Ctrl+B / Ctrl+I / Ctrl+E / Ctrl+K wrap the selection; reply and edit bars; drafts.
 
-import { h, icon, iconButton, toast } from '../dom.js';
-import { fullName, parseMarkdown, toMarkdown } from '../format.js';
+import { describe } from '../actions.js';
+import { h, icon, iconButton, showMenu, toast } from '../dom.js';
+import { parseMarkdown, toMarkdown } from '../format.js';
 import { attachDialog } from './attach.js';
 import { BotControls } from './bots.js';
-import { summary } from './common.js';
+import { senderName, summary } from './common.js';
+import { pollDialog } from './posts.js';
+import { scheduleDialog, scheduledDialog } from './scheduled.js';
 
 const WRAP = { b: ['**', '**'], i: ['__', '__'], e: ['`', '`'] };
 const MAX = 4096;
@@ -27,8 +30,18 @@ export class Composer {
       } });
     this.attachBtn = iconButton('attach', 'Attach files', () => this.fileInput.click(), 'attach-btn');
     this.bots = new BotControls(this, ctx);
-    this.sendBtn = h('button', { type: 'button', class: 'send-btn', 'aria-label': 'Send', title: 'Send (Enter)',
-      onclick: () => this.submit() }, icon('send'));
+    this.sendBtn = h('button', { type: 'button', class: 'send-btn', 'aria-label': 'Send', title: 'Send (Enter); right-click for more',
+      onclick: () => this.submit(), oncontextmenu: (e) => this.sendMenu(e) }, icon('send'));
+    // Supergroups and channels: a poll, a silent broadcast, the scheduled messages, and what
+    // shows instead of the box where this user may not write (a preview: the Join button).
+    this.silent = false;
+    this.pollBtn = iconButton('poll', 'Create poll', () => pollDialog(ctx, this.chatId), 'poll-btn');
+    this.silentBtn = iconButton('bell', 'Silent broadcast: off', () => this.toggleSilent(), 'silent-btn');
+    this.scheduledBtn = iconButton('clock', 'Scheduled messages', () => scheduledDialog(ctx, this.chatId), 'scheduled-btn');
+    this.joinBtn = h('button', { type: 'button', class: 'start-btn join-btn', text: 'Join', onclick: () => this.join() });
+    this.noticeText = h('span', { class: 'notice-text' });
+    this.notice = h('div', { class: 'composer-notice' }, this.noticeText);
+    this.accessBar = h('div', { class: 'access-bar' }, this.joinBtn, this.notice);
     this.barIcon = h('span', { class: 'bar-icon' });
     this.barTitle = h('div', { class: 'bar-title' });
     this.barText = h('div', { class: 'bar-text' });
@@ -38,14 +51,98 @@ export class Composer {
     this.el = h('div', { class: 'composer-area' }, this.bots.popup,
       h('div', { class: 'composer' }, this.bots.menuBtn,
         h('div', { class: 'composer-box' }, this.bar,
-          h('div', { class: 'composer-row' }, this.input, this.bots.kbToggle, this.attachBtn)), this.sendBtn),
-      this.bots.keyboard, this.bots.startBar, this.fileInput);
+          h('div', { class: 'composer-row' }, this.input, this.bots.kbToggle, this.scheduledBtn, this.silentBtn, this.pollBtn, this.attachBtn)), this.sendBtn),
+      this.bots.keyboard, this.bots.startBar, this.accessBar, this.fileInput);
     const redraw = () => { if (this.chatId !== null) this.bots.update(); };
     const mine = (fn) => (ev) => { const id = typeof ev === 'number' ? ev : ev && ev.chatId; if (id === this.chatId) fn(); };
     ctx.store.on('messages', mine(redraw));
     ctx.store.on('pending', mine(redraw));
     ctx.store.on('members', mine(redraw));
     ctx.store.on('users', redraw);
+    const access = () => { if (this.chatId !== null) this.drawAccess(); };
+    ctx.store.on('chat-info', mine(access));
+    ctx.store.on('joined', mine(access));
+    ctx.store.on('dialogs', access);
+    ctx.store.on('scheduled', mine(access));
+    ctx.store.on('slowmode', mine(() => this.slowTick()));
+  }
+
+  /** Who may write here: a preview shows Join; a channel's readers and restricted members a note. */
+  drawAccess() {
+    const s = this.ctx.store;
+    const dialog = s.dialogs.get(this.chatId);
+    const kind = dialog ? dialog.chat.kind : 'private';
+    const big = s.isBig(dialog);
+    let blocked = '';
+    let join = false;
+    if (dialog && dialog.preview) join = true;
+    else if (big && s.standing(this.chatId)) {
+      const me = s.standing(this.chatId);
+      if (!['creator', 'admin', 'member', 'restricted'].includes(me.status)) join = me.status !== 'banned';
+      else if (!s.may(this.chatId, 'send_messages')) {
+        blocked = kind === 'channel' ? 'Only the channel’s admins post here' : 'Sending messages is not allowed here';
+      }
+    }
+    this.joinBtn.textContent = kind === 'channel' ? 'Join Channel' : 'Join Group';
+    this.joinBtn.hidden = !join;
+    this.notice.hidden = !blocked;
+    this.noticeText.textContent = blocked;
+    this.el.classList.toggle('blocked', join || !!blocked);
+    this.pollBtn.hidden = !dialog || kind === 'private' || !s.may(this.chatId, 'send_polls');
+    this.silentBtn.hidden = kind !== 'channel';
+    this.scheduledBtn.hidden = !(s.scheduled.get(this.chatId)?.size);
+    this.input.placeholder = kind === 'channel' ? (this.silent ? 'Silent broadcast' : 'Broadcast') : (this.input.placeholder === 'Broadcast' || this.input.placeholder === 'Silent broadcast' ? 'Message' : this.input.placeholder);
+    this.slowTick();
+  }
+
+  async join() {
+    this.joinBtn.disabled = true;
+    try {
+      await this.ctx.actions.join(this.chatId);
+    } catch (err) {
+      toast(describe(err, 'Not joined'), 'error');
+    } finally {
+      this.joinBtn.disabled = false;
+    }
+    this.drawAccess();
+  }
+
+  toggleSilent() {
+    this.silent = !this.silent;
+    this.silentBtn.replaceChildren(icon(this.silent ? 'belloff' : 'bell'));
+    this.silentBtn.setAttribute('aria-label', `Silent broadcast: ${this.silent ? 'on' : 'off'}`);
+    this.silentBtn.title = this.silentBtn.getAttribute('aria-label');
+    this.silentBtn.classList.toggle('active', this.silent);
+    this.drawAccess();
+  }
+
+  /** Slow mode: the placeholder counts down to when this user may send again. */
+  slowTick() {
+    clearTimeout(this.slowTimer);
+    const until = this.ctx.store.slowUntil.get(this.chatId) || 0;
+    const left = Math.ceil((until - Date.now()) / 1000);
+    this.el.classList.toggle('slow', left > 0);
+    if (left > 0) {
+      this.input.placeholder = `Slow mode: wait ${left} s`;
+      this.slowTimer = setTimeout(() => this.slowTick(), 1000);
+    } else if (/^Slow mode/.test(this.input.placeholder)) {
+      this.input.placeholder = 'Message';
+      if (this.chatId !== null && this.ctx.store.dialogs.get(this.chatId)?.chat.kind === 'channel') this.input.placeholder = 'Broadcast';
+    }
+  }
+
+  /** Right-click on Send: send without sound, or later. */
+  sendMenu(e) {
+    e.preventDefault();
+    if (this.mode?.kind === 'edit' || this.chatId === null) return;
+    const r = this.sendBtn.getBoundingClientRect();
+    showMenu(r.right - 230, r.top - 100, [
+      { icon: 'belloff', label: 'Send without sound', action: () => this.submit({ silent: true }) },
+      { icon: 'clock', label: 'Schedule message', action: async () => {
+        const when = await scheduleDialog();
+        if (when) this.submit({ schedule_date: when });
+      } },
+    ]);
   }
 
   /** Can the user write here now (not a bot chat waiting for Start)? */
@@ -95,6 +192,7 @@ export class Composer {
     this.drawBar();
     this.resize();
     this.bots.setChat(chatId);
+    if (chatId !== null) this.drawAccess();
   }
 
   focus() {
@@ -138,7 +236,7 @@ export class Composer {
     this.sendBtn.setAttribute('aria-label', mode?.kind === 'edit' ? 'Save' : 'Send');
     if (!mode) return;
     this.barIcon.replaceChildren(icon(mode.kind === 'edit' ? 'pencil' : 'reply'));
-    this.barTitle.textContent = mode.kind === 'edit' ? 'Edit message' : `Reply to ${fullName(this.ctx.store.user(mode.msg.sender_id))}`;
+    this.barTitle.textContent = mode.kind === 'edit' ? 'Edit message' : `Reply to ${senderName(this.ctx.store, mode.msg.sender_id)}`;
     this.barText.textContent = summary(mode.msg, 120);
     this.attachBtn.hidden = mode.kind === 'edit';
   }
@@ -185,7 +283,7 @@ export class Composer {
     this.resize();
   }
 
-  async submit() {
+  async submit(opts = {}) {
     this.bots.closePopup();
     const raw = this.input.value;
     if (!raw.trim()) return;
@@ -214,6 +312,8 @@ export class Composer {
     }
     this.ctx.actions.typingSent = 0;
     this.ctx.chatView.stickToBottom();
-    await this.ctx.actions.send(chatId, text, entities, mode?.kind === 'reply' ? mode.msg.id : null);
+    const dialog = this.ctx.store.dialogs.get(chatId);
+    if (dialog && dialog.chat.kind === 'channel' && this.silent) opts = { silent: true, ...opts };
+    await this.ctx.actions.send(chatId, text, entities, mode?.kind === 'reply' ? mode.msg.id : null, opts);
   }
 }

@@ -22,26 +22,38 @@ export function registerInfoSection(section, before = null) {
   infoSections.splice(at < 0 ? infoSections.length : at, 0, section);
 }
 
+/**
+ * Pages the panel can show instead of its sections (a channel's admins, members, links ...):
+ * id -> {title, render(dialog, ctx, panel, data) -> element}. `panel.openPage(id, data)` opens
+ * one, its back button returns to the sections (or to the page before).
+ */
+export const infoPages = {};
+
 export class InfoPanel {
   constructor(ctx) {
     this.ctx = ctx;
     this.chatId = null;
     this.body = h('div', { class: 'info-body' });
     this.heading = h('h2', { text: 'Info' });
+    this.pages = []; // the stack of open pages: [{id, data}]
+    this.backBtn = iconButton('back', 'Back to info', () => this.back(), 'page-back');
+    this.closeBtn = iconButton('close', 'Close', () => ctx.app.closeInfo());
     this.el = h('aside', { class: 'info-panel', 'aria-label': 'Chat info' },
-      h('div', { class: 'panel-head' }, iconButton('close', 'Close', () => ctx.app.closeInfo()), this.heading),
+      h('div', { class: 'panel-head' }, this.closeBtn, this.backBtn, this.heading),
       this.body);
     this.render = rafThrottle(() => this.draw());
     const s = ctx.store;
-    for (const name of ['users', 'members', 'dialogs', 'chat-changed', 'photos']) s.on(name, (id) => { if (this.chatId !== null && (typeof id !== 'number' || id === this.chatId)) this.render(); });
+    for (const name of ['users', 'members', 'dialogs', 'chat-changed', 'photos', 'chat-info']) s.on(name, (id) => { if (this.chatId !== null && (typeof id !== 'number' || id === this.chatId)) this.render(); });
   }
 
   show(chatId) {
+    if (this.chatId !== chatId) this.pages = [];
     this.chatId = chatId;
     this.renaming = false;
     const s = this.ctx.store;
-    if (!s.members.has(chatId)) this.ctx.actions.refreshDialog(chatId);
     const dialog = s.dialogs.get(chatId);
+    if (s.isBig(dialog)) this.ctx.actions.fullChannel(chatId, { force: true }).catch(() => {});
+    else if (!s.members.has(chatId)) this.ctx.actions.refreshDialog(chatId);
     if (dialog && s.photos) { // photos change without an event: look again when the panel opens
       if (dialog.chat.kind === 'private') s.photos.refreshUser(dialog.peer_user_id);
       else s.photos.refreshChat(chatId);
@@ -49,12 +61,33 @@ export class InfoPanel {
     this.draw();
   }
 
-  draw() {
+  openPage(id, data = {}) {
+    this.pages.push({ id, data });
+    this.body.scrollTop = 0;
+    this.draw(true);
+  }
+
+  back() {
+    this.pages.pop();
+    this.draw(true);
+  }
+
+  draw(force = false) {
     const dialog = this.ctx.store.dialogs.get(this.chatId);
     if (!dialog) { replace(this.body); return; }
-    this.heading.textContent = dialog.chat.kind === 'group' ? 'Group Info' : 'User Info';
+    const page = this.pages[this.pages.length - 1];
+    this.el.classList.toggle('on-page', !!page);
     const focused = this.body.contains(document.activeElement) ? document.activeElement : null;
-    if (focused && focused.tagName === 'INPUT' && focused.value) return; // do not wipe what is being typed
+    if (!force && focused && ['INPUT', 'TEXTAREA'].includes(focused.tagName) && focused.value) return; // do not wipe what is being typed
+    if (page && infoPages[page.id]) {
+      if (!force) return; // a page keeps what it shows (and what is typed in it) until reopened
+      const def = infoPages[page.id];
+      this.heading.textContent = typeof def.title === 'function' ? def.title(dialog, this.ctx) : def.title;
+      const el = def.render(dialog, this.ctx, this, page.data);
+      replace(this.body, el);
+      return;
+    }
+    this.heading.textContent = { group: 'Group Info', supergroup: 'Group Info', channel: 'Channel Info' }[dialog.chat.kind] || 'User Info';
     replace(this.body, infoSections.filter((sec) => sec.applies(dialog, this.ctx)).map((sec) => {
       const el = sec.render(dialog, this.ctx, this);
       if (el) el.classList.add('info-section', `section-${sec.id}`);
@@ -65,17 +98,20 @@ export class InfoPanel {
 
 function headerSection(dialog, ctx, panel) {
   const s = ctx.store;
-  const isGroup = dialog.chat.kind === 'group';
+  const big = s.isBig(dialog);
+  const isGroup = dialog.chat.kind === 'group' || big;
   let sub;
-  if (isGroup) sub = plural((s.members.get(dialog.chat.id) || []).length || dialog.chat.member_count || 0, 'member');
+  if (big) sub = plural(dialog.chat.member_count || 0, dialog.chat.kind === 'channel' ? 'subscriber' : 'member');
+  else if (isGroup) sub = plural((s.members.get(dialog.chat.id) || []).length || dialog.chat.member_count || 0, 'member');
   else if (s.isSaved(dialog)) sub = 'your cloud storage';
   else sub = lastSeen(s.user(dialog.peer_user_id));
   const title = s.title(dialog);
   const titleEl = panel.renaming ? renameForm(dialog, ctx, panel) : h('div', { class: 'info-title' },
     h('span', { text: title }),
-    isGroup ? iconButton('pencil', 'Rename group', () => { panel.renaming = true; panel.draw(); }, 'rename-btn') : null);
+    isGroup && (!big || s.may(dialog.chat.id, 'change_info')) && !dialog.preview
+      ? iconButton('pencil', dialog.chat.kind === 'channel' ? 'Rename channel' : 'Rename group', () => { panel.renaming = true; panel.draw(); }, 'rename-btn') : null);
   const me = (s.members.get(dialog.chat.id) || []).find((m) => m.user_id === s.me.id);
-  const canEdit = isGroup && me && (me.role === 'creator' || me.role === 'admin');
+  const canEdit = big ? s.may(dialog.chat.id, 'change_info') && !dialog.preview : isGroup && me && (me.role === 'creator' || me.role === 'admin');
   const pic = avatar(s, { dialog, size: 'xl', online: peerOnline(s, dialog) });
   return h('div', {}, canEdit ? photoPicker(pic, s.photos.chats.get(dialog.chat.id),
     (file) => ctx.actions.setPhoto(file, dialog.chat.id), () => ctx.actions.removePhoto(dialog.chat.id), 'Set group photo') : pic, titleEl,

@@ -5,7 +5,6 @@
 
 import { h, icon } from '../dom.js';
 import { bindDownload, bindSrc, formatSize, largest, pickSize } from '../files.js';
-import { plural } from '../format.js';
 import { meta, registerBubblePart } from './messages.js';
 import { openViewer } from './viewer.js';
 
@@ -226,7 +225,7 @@ function outgoingPart(msg, view) {
       h('div', { class: 'doc-sub', text: [formatSize(e.file.size), e.file.type].filter(Boolean).join(' · ') })))));
 }
 
-// ---- what bots send: location, venue, contact, dice, poll ------------------------------------
+// ---- what bots send: location, venue, contact, dice (polls are views/posts.js) ---------------
 
 function attachmentPart(msg) {
   if (msg.venue || msg.location) {
@@ -246,19 +245,6 @@ function attachmentPart(msg) {
   }
   if (msg.dice) {
     return h('div', { class: 'dice' }, h('span', { class: 'dice-emoji', text: msg.dice.emoji }), h('span', { class: 'dice-value', text: String(msg.dice.value) }));
-  }
-  if (msg.poll) {
-    const p = msg.poll;
-    const total = p.total_voter_count || 0;
-    return h('div', { class: 'poll' }, h('div', { class: 'poll-q', text: p.question }),
-      h('div', { class: 'poll-kind', text: `${p.is_anonymous ? 'Anonymous ' : ''}${p.type === 'quiz' ? 'Quiz' : 'Poll'}${p.is_closed ? ' · closed' : ''}` }),
-      p.options.map((o) => {
-        const share = total ? Math.round((o.voter_count || 0) * 100 / total) : 0;
-        const bar = h('div', { class: 'poll-bar' });
-        bar.style.width = `${share}%`;
-        return h('div', { class: 'poll-opt' }, h('span', { class: 'poll-pct', text: `${share}%` }), h('span', { text: o.text }), bar);
-      }),
-      h('div', { class: 'poll-total', text: plural(total, 'vote') }));
   }
   return null;
 }

@@ -4,7 +4,7 @@
 
 import { h, icon } from '../dom.js';
 import { formatTime, fullName, renderText } from '../format.js';
-import { actionText, avatar, colorOf, summary } from './common.js';
+import { actionText, colorOf, senderAvatar, senderName, summary } from './common.js';
 
 /** Extra pieces of a bubble, in order (e.g. a future inline keyboard goes after 'text'). */
 export const bubbleParts = [
@@ -14,6 +14,16 @@ export const bubbleParts = [
   { id: 'reply', render: replyPart },
   { id: 'text', render: textPart },
 ];
+
+/**
+ * What a message's look depends on besides the message itself (this user's reactions, their
+ * answer to a poll): functions (msg, store) -> a JSON-able value, part of the redraw signature.
+ */
+export const sigParts = [];
+
+export function messageSig(msg, store) {
+  return sigParts.map((fn) => fn(msg, store));
+}
 
 export const messageKinds = [
   { kind: 'service', match: (msg) => !!msg.action, render: renderService },
@@ -63,10 +73,8 @@ function renderBubble(msg, view) {
     class: `msg ${out ? 'out' : 'in'} ${first ? 'first' : ''} ${last ? 'last' : ''} ${msg.pinned ? 'is-pinned' : ''}`,
     dataset: { id: String(msg.id || ''), randomId: msg.random_id ? String(msg.random_id) : undefined },
   });
-  if (group && !out) {
-    row.append(last ? avatar(view.store, { user: view.store.user(msg.sender_id) || { id: msg.sender_id }, size: 'sm' })
-      : h('div', { class: 'avatar-gap' }));
-  }
+  if (group && !out) row.append(last ? senderAvatar(view.store, msg.sender_id) : h('div', { class: 'avatar-gap' }));
+  if (msg.sender_id < 0) row.classList.add('post');
   row.append(below.length ? h('div', { class: 'msg-col' }, bubble, below) : bubble);
   return row;
 }
@@ -74,9 +82,11 @@ function renderBubble(msg, view) {
 function senderPart(msg, view) {
   const { out, first, group } = view.flags;
   if (!group || out || !first) return null;
+  if (msg.sender_id < 0) return h('div', { class: `msg-sender name-${colorOf(msg.sender_id)}` }, h('span', { text: senderName(view.store, msg.sender_id) }));
   const user = view.store.user(msg.sender_id);
   return h('div', { class: `msg-sender name-${colorOf(msg.sender_id)}` }, h('span', { text: fullName(user) }),
-    user && user.is_bot ? h('span', { class: 'bot-label', text: 'bot' }) : null);
+    user && user.is_bot ? h('span', { class: 'bot-label', text: 'bot' }) : null,
+    view.rank ? view.rank(msg.sender_id) : null);
 }
 
 /** "via @bot" on a message sent through a bot's inline mode. */
@@ -90,8 +100,10 @@ function viaPart(msg, view) {
 
 function forwardPart(msg, view) {
   if (!msg.fwd_from) return null;
-  const from = view.store.user(msg.fwd_from.from_user_id);
-  return h('div', { class: 'msg-fwd' }, 'Forwarded from ', h('b', { text: fullName(from) }));
+  const id = msg.fwd_from.from_user_id;
+  // A channel post's copy in its discussion group is shown as the post itself.
+  if (id < 0 && msg.chat_id !== -id && msg.sender_id === id) return null;
+  return h('div', { class: 'msg-fwd' }, 'Forwarded from ', h('b', { text: senderName(view.store, id) }));
 }
 
 function replyPart(msg, view) {
@@ -102,7 +114,7 @@ function replyPart(msg, view) {
   let text = 'Loading…';
   if (quoted && quoted.deleted) text = 'Deleted message';
   else if (quoted) {
-    name = fullName(view.store.user(quoted.sender_id));
+    name = senderName(view.store, quoted.sender_id);
     text = quoted.action ? actionText(view.store, quoted) : summary(quoted, 80);
   }
   return h('div', { class: `msg-reply bar-${colorOf(quoted ? quoted.sender_id : 0)}`, role: 'button', tabindex: '0',
@@ -120,7 +132,11 @@ function textPart(msg, view) {
 export function meta(msg, view) {
   const status = view.status;
   const bits = [];
+  if (msg.views !== undefined && msg.views !== null && !msg.pending) {
+    bits.push(h('span', { class: 'views', title: `${msg.views} views` }, icon('eye'), h('span', { class: 'views-count', text: compactNumber(msg.views) })));
+  }
   if (msg.pinned) bits.push(icon('pin', 'meta-pin'));
+  if (msg.post_author) bits.push(h('span', { class: 'signature', text: `${msg.post_author},` }));
   if (msg.edit_date) bits.push(h('span', { class: 'edited', text: 'edited' }));
   bits.push(h('span', { class: 'time', text: formatTime(msg.date), title: new Date(msg.date * 1000).toLocaleString() }));
   if (view.flags.out) {
@@ -128,4 +144,11 @@ export function meta(msg, view) {
     bits.push(h('span', { class: `status status-${status}`, 'aria-label': status }, icon(name)));
   }
   return h('span', { class: 'meta' }, bits);
+}
+
+/** 1234 -> 1.2K, as counters are shown. */
+export function compactNumber(n) {
+  if (n < 1000) return String(n);
+  if (n < 1e6) return `${(n / 1000).toFixed(n < 10000 ? 1 : 0).replace(/\.0$/, '')}K`;
+  return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0).replace(/\.0$/, '')}M`;
 }

@@ -4,6 +4,7 @@
 import { confirmDialog, h, showMenu, toast } from '../dom.js';
 import { largest } from '../files.js';
 import { pickChat } from './pickers.js';
+import { canClosePoll, reactionStrip, reactorsDialog } from './posts.js';
 
 /** The file behind a media message, for "Download": {fileId, name}. */
 function fileOf(msg) {
@@ -30,19 +31,34 @@ async function download(store, file) {
 /** `ids`: the messages the row shows (an album is several). */
 export function messageMenu(view, e, msg, ids = [msg.id]) {
   const { store, actions } = view.ctx;
+  const chatId = view.chatId;
+  const dialog = view.dialog;
+  const kind = dialog ? dialog.chat.kind : 'private';
+  const big = kind === 'supergroup' || kind === 'channel';
+  const member = store.isMember(chatId);
   const own = msg.sender_id === store.me.id;
   const text = !msg.action;
   const selected = window.getSelection()?.toString();
   const file = fileOf(msg);
-  const canEdit = own && text && !msg.fwd_from && !msg.via_bot_id && !msg.poll && !msg.dice && !msg.location && !msg.contact;
+  const editable = text && !msg.fwd_from && !msg.via_bot_id && !msg.poll && !msg.dice && !msg.location && !msg.contact;
+  const canEdit = editable && (kind === 'channel' ? store.hasRight(chatId, 'edit_messages') : own);
+  const canReply = text && member && (!big || store.may(chatId, 'send_messages'));
+  const canPin = text && member && (!big || store.may(chatId, 'pin_messages'));
+  const canDelete = !big || (kind === 'supergroup' && own) || store.hasRight(chatId, 'delete_messages');
+  const reactions = (msg.reactions || []).reduce((n, r) => n + r.count, 0);
   showMenu(e.clientX, e.clientY, [
-    text ? { icon: 'reply', label: 'Reply', action: () => view.composer.reply(msg) } : null,
+    text && member && !msg.pending ? { el: reactionStrip(view.ctx, chatId, msg) } : null,
+    canReply ? { icon: 'reply', label: 'Reply', action: () => view.composer.reply(msg) } : null,
     canEdit ? { icon: 'pencil', label: msg.media && !msg.text ? 'Add Caption' : 'Edit', action: () => view.composer.edit(msg) } : null,
     text && (selected || msg.text) ? { icon: 'copy', label: selected ? 'Copy Selected Text' : 'Copy Text', action: () => copy(selected || msg.text) } : null,
     file && ids.length === 1 ? { icon: 'down', label: 'Download', action: () => download(store, file) } : null,
-    text ? { icon: 'pin', label: msg.pinned ? 'Unpin' : 'Pin', action: () => actions.pin(view.chatId, msg.id, msg.pinned) } : null,
+    canPin ? { icon: 'pin', label: msg.pinned ? 'Unpin' : 'Pin', action: () => actions.pin(chatId, msg.id, msg.pinned) } : null,
     text ? { icon: 'forward', label: 'Forward', action: () => forward(view, msg, ids) } : null,
-    { icon: 'trash', label: 'Delete', danger: true, action: () => remove(view, msg, ids) },
+    reactions && kind !== 'channel' ? { icon: 'smile', label: `Reactions (${reactions})`, action: () => reactorsDialog(view.ctx, chatId, msg) } : null,
+    msg.poll && (store.pollChosen.get(`${chatId}:${msg.id}`) || []).length && !msg.poll.is_closed && msg.poll.type !== 'quiz'
+      ? { icon: 'undo', label: 'Retract vote', action: () => actions.vote(chatId, msg.id, []) } : null,
+    canClosePoll(store, chatId, msg) ? { icon: 'stop', label: 'Stop poll', action: () => actions.closePoll(chatId, msg.id) } : null,
+    canDelete && member ? { icon: 'trash', label: 'Delete', danger: true, action: () => remove(view, msg, ids) } : null,
   ], 'msg-menu');
 }
 
@@ -84,6 +100,8 @@ async function remove(view, msg, ids) {
   if (dialog.chat.kind === 'private' && !s.isSaved(dialog)) {
     canRevoke = true;
     checks.push({ label: `Also delete for ${s.title(dialog)}`, checked: true });
+  } else if (dialog.chat.kind === 'supergroup' || dialog.chat.kind === 'channel') {
+    canRevoke = true; // messages of a supergroup or channel go for everyone
   } else if (dialog.chat.kind !== 'private') {
     const me = (s.members.get(view.chatId) || []).find((m) => m.user_id === s.me.id);
     canRevoke = own || !!(me && (me.role === 'creator' || me.role === 'admin'));

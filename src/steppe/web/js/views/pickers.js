@@ -3,11 +3,11 @@
 
 import { describe } from '../actions.js';
 import { debounce, h, icon, modal, replace, toast } from '../dom.js';
-import { fullName } from '../format.js';
+import { fullName, plural } from '../format.js';
 import { avatar, userRow } from './common.js';
 
 /** An input that searches users by username; `pick(user)` is called on a click or Enter. */
-export function userSearch(ctx, { placeholder = 'Search by @username', pick, exclude = () => false, autofocus = true }) {
+export function userSearch(ctx, { placeholder = 'Search by @username', pick, exclude = () => false, autofocus = true, onChannel = null }) {
   const results = h('div', { class: 'picker-results', role: 'list' });
   const status = h('div', { class: 'picker-status' });
   let found = [];
@@ -59,6 +59,12 @@ export function userSearch(ctx, { placeholder = 'Search by @username', pick, exc
       try {
         pick(await ctx.actions.resolve(q));
       } catch (err) {
+        if (onChannel) { // not a person: a public group or channel?
+          try {
+            onChannel(await ctx.actions.resolveChannel(q));
+            return;
+          } catch (again) { /* say what the person lookup said */ }
+        }
         status.textContent = describe(err);
       }
     } });
@@ -74,8 +80,12 @@ export function newMessageDialog(ctx) {
       m.close();
       await ctx.app.openUser(user.id);
     },
+    onChannel: async (found) => {
+      m.close();
+      await ctx.app.openPublicChat(found.chat.id);
+    },
   });
-  m.body.append(h('p', { class: 'picker-help', text: 'Find people by @username, or type a phone number and press Enter (they join your contacts).' }), search.el);
+  m.body.append(h('p', { class: 'picker-help', text: 'Find people by @username (or a public group or channel by its @link and Enter), or type a phone number and press Enter (they join your contacts).' }), search.el);
 }
 
 export function newGroupDialog(ctx) {
@@ -121,7 +131,8 @@ export function pickChat(ctx, title = 'Forward to…') {
         onclick: () => { picked = d.chat.id; m.close(); } },
       avatar(ctx.store, { dialog: d }),
       h('div', { class: 'row-body' }, h('div', { class: 'row-title', text: ctx.store.title(d) }),
-        h('div', { class: 'row-sub', text: d.chat.kind === 'group' ? `${d.chat.member_count || ''} members`.trim() : 'private chat' })))));
+        h('div', { class: 'row-sub', text: d.chat.kind === 'private' ? 'private chat'
+          : plural(d.chat.member_count || 0, d.chat.kind === 'channel' ? 'subscriber' : 'member') })))));
       if (!dialogs.length) list.append(h('div', { class: 'picker-status', text: 'No chats' }));
     };
     const input = h('input', { class: 'picker-input', type: 'text', placeholder: 'Search chats', 'aria-label': 'Search chats', oninput: draw });

@@ -3,8 +3,8 @@
 
 import { h, icon, iconButton } from '../dom.js';
 import { bindDownload, bindSrc, largest, pickSize } from '../files.js';
-import { formatTime, fullName, renderText, separatorDate } from '../format.js';
-import { avatar } from './common.js';
+import { formatTime, renderText, separatorDate } from '../format.js';
+import { senderAvatar, senderName } from './common.js';
 
 let current = null;
 
@@ -37,9 +37,8 @@ export function openViewer(ctx, items, index) {
     const { msg, photo } = items[at];
     const big = largest(photo.sizes);
     const preview = pickSize(photo.sizes, 320);
-    const sender = store.user(msg.sender_id);
-    who.replaceChildren(avatar(store, { user: sender || { id: msg.sender_id }, size: 'sm' }),
-      h('div', {}, h('div', { class: 'viewer-name', text: fullName(sender) }),
+    who.replaceChildren(senderAvatar(store, msg.sender_id),
+      h('div', {}, h('div', { class: 'viewer-name', text: senderName(store, msg.sender_id) }),
         h('div', { class: 'viewer-date', text: `${separatorDate(msg.date)} at ${formatTime(msg.date)}` })));
     const frame = h('div', { class: 'viewer-frame' });
     if (big) frame.style.aspectRatio = `${big.w} / ${big.h}`;
