@@ -185,7 +185,7 @@ class ChatStore:
 
         async def op(db: Db) -> list[Dialog]:
             found = await db.fetch(
-                f"SELECT {cols}, m.read_inbox_max_id, m.pinned FROM members m"
+                f"SELECT {cols}, m.read_inbox_max_id, m.pinned, m.role FROM members m"
                 f" JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1 AND {where}"
                 f" ORDER BY {order} LIMIT $2", user_id, limit, *page)
             return [await self._dialog(db, user_id, r) for r in found]
@@ -197,7 +197,7 @@ class ChatStore:
 
         async def op(db: Db) -> Dialog | None:
             row = await db.fetchrow(
-                f"SELECT {cols}, m.read_inbox_max_id, m.pinned FROM members m"
+                f"SELECT {cols}, m.read_inbox_max_id, m.pinned, m.role FROM members m"
                 " JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1 AND m.chat_id = $2",
                 user_id, chat_id)
             return await self._dialog(db, user_id, row) if row else None
@@ -213,10 +213,13 @@ class ChatStore:
             " AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2"
             " AND h.chat_id = m.chat_id AND h.msg_id = m.id) ORDER BY id DESC LIMIT 1",
             chat.id, user_id)
+        # A channel's posts are its admins' own: never unread for them.
+        own = -chat.id if chat.kind == "channel" and row[12] in ("creator", "admin") else user_id  # type: ignore[index]
         unread = await db.fetchval(
             f"SELECT count(*) FROM messages m WHERE chat_id = $1 AND id > $2 AND sender_id != $3"
-            f" AND {LIVE} AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $3"
-            " AND h.chat_id = m.chat_id AND h.msg_id = m.id)", chat.id, read_in, user_id)
+            f" AND sender_id != $4 AND {LIVE} AND NOT EXISTS (SELECT 1 FROM hidden_messages h"
+            " WHERE h.user_id = $3 AND h.chat_id = m.chat_id AND h.msg_id = m.id)",
+            chat.id, read_in, user_id, own)
         read_out = await db.fetchval(
             "SELECT max(read_inbox_max_id) FROM members WHERE chat_id = $1 AND user_id != $2",
             chat.id, user_id)
