@@ -268,8 +268,9 @@ def scenario_c(opts: Any, target: str) -> list[Run]:
         groups = split(len(conns), opts.procs, unit=2)
         run = Run("C", f"private chats: {2 * pairs} users in {pairs} pairs, all online, "
                   f"{opts.c_inflight} in flight each, closed loop {opts.duration:g}s", target)
+        prof = opts.profile_path if (opts.profile == "C" and target == "steppe") else None
         r = chat_load(server, conns, groups, opts, mode="closed", duration=opts.duration,
-                      inflight=opts.c_inflight)
+                      inflight=opts.c_inflight, profile=prof)
         report_chat(run, r)
         check_server(server, [run])
         return [run]
