@@ -35,6 +35,19 @@ async def _message(db: Db, chat_id: int, msg_id: int) -> Message | None:
     return rows.message(row) if row else None
 
 
+async def _soft_delete(db: Db, chat_id: int, ids: list[int]) -> list[int]:
+    """Delete for everyone: the row stays (its random_id keeps retries idempotent), its content
+    goes. Returns the ids that were live."""
+    gone = []
+    for msg_id in ids:
+        n = await db.execute(
+            "UPDATE messages SET deleted = 1, text = '', entities = NULL, fwd = NULL"
+            " WHERE chat_id = $1 AND id = $2 AND deleted = 0", chat_id, msg_id)
+        if n:
+            gone.append(msg_id)
+    return gone
+
+
 async def _insert_message(db: Db, msg: Message, random_id: int | None) -> None:
     await db.execute(
         "INSERT INTO messages (chat_id, id, sender_id, date, text, entities, reply_to, fwd,"

@@ -7,7 +7,7 @@ from steppe.domain.entities import Entity
 from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import rows
-from steppe.store.chats import _append, _message
+from steppe.store.chats import _append, _message, _soft_delete
 from steppe.store.db import Database, Db
 from steppe.store.rows import MESSAGE_COLUMNS
 from steppe.store.store import Out, _chat_event, _user_event
@@ -69,13 +69,7 @@ class MessageStore:
 
     async def delete(self, chat_id: int, ids: list[int], now: int) -> Out:
         async def op(db: Db) -> Out:
-            gone = []
-            for msg_id in ids:
-                n = await db.execute(
-                    "UPDATE messages SET deleted = 1, text = '', entities = NULL, fwd = NULL"
-                    " WHERE chat_id = $1 AND id = $2 AND deleted = 0", chat_id, msg_id)
-                if n:
-                    gone.append(msg_id)
+            gone = await _soft_delete(db, chat_id, ids)
             if not gone:
                 return []
             ev, _ = await _chat_event(db, chat_id, now,

@@ -18,7 +18,7 @@ from steppe.domain.markup import Poll
 from steppe.domain.models import Action, Forward, Message, Replies
 from steppe.store import rows
 from steppe.store.channels import _log
-from steppe.store.chats import _append
+from steppe.store.chats import _append, _soft_delete
 from steppe.store.db import Database, Db
 from steppe.store.rows import MESSAGE_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
@@ -238,13 +238,7 @@ class PostStore:
         goes to the admin log with what was deleted."""
 
         async def op(db: Db) -> Out:
-            gone = []
-            for msg_id in ids:
-                n = await db.execute(
-                    "UPDATE messages SET deleted = 1, text = '', entities = NULL, fwd = NULL"
-                    " WHERE chat_id = $1 AND id = $2 AND deleted = 0", chat_id, msg_id)
-                if n:
-                    gone.append(msg_id)
+            gone = await _soft_delete(db, chat_id, ids)
             for msg_id in gone:
                 for (thread_id,) in await db.fetch("SELECT thread_id FROM message_threads"
                                                    " WHERE chat_id = $1 AND msg_id = $2",
