@@ -68,6 +68,20 @@ def new_bot(server: Any, username: str, owner: int = 0, name: str = "") -> tuple
     return user.id, token
 
 
+async def updates_when(server: Any, token: str, count: int, timeout: float = 10.0,
+                       **params: Any) -> dict[str, Any]:
+    """getUpdates (without confirming anything) until it holds at least `count` updates."""
+
+    async def poll() -> dict[str, Any]:
+        while True:
+            _, body = await bot_call(server, token, "getUpdates", **params)
+            if len(body.get("result", [])) >= count:
+                return body
+            await asyncio.sleep(0.02)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
 async def bot_call(server: Any, token: str, method: str, http_method: str = "POST",
                    **params: Any) -> tuple[int, dict[str, Any]]:
     async with httpx.AsyncClient(timeout=60) as client:

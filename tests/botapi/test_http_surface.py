@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from botkit import api_id, bot_call, new_bot, supergroup
+from botkit import api_id, bot_call, new_bot, supergroup, updates_when
 
 ERROR_KEYS = {"ok", "error_code", "description"}
 
@@ -110,7 +110,7 @@ async def test_get_updates_offsets_limits_and_allowed_updates(server, people) ->
     bot_id, token = new_bot(server, "offsets_bot", alice.id)
     for i in range(5):
         await alice.say({"user_id": bot_id}, f"m{i}")
-    await asyncio.sleep(0.2)
+    await updates_when(server, token, 5)
     _, body = await bot_call(server, token, "getUpdates", limit=2)
     ids = [u["update_id"] for u in body["result"]]
     assert len(ids) == 2 and ids[1] == ids[0] + 1

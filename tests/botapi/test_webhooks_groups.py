@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from botkit import bot_call, new_bot, outcome, supergroup, wait_for
+from botkit import bot_call, new_bot, outcome, supergroup, updates_when, wait_for
 
 
 def free_port() -> int:
@@ -198,7 +198,8 @@ async def test_privacy_mode_in_groups(server, people) -> None:
     for text, kw in (("just chatting", {}), ("/help", {}), ("/help@other_bot", {}),
                      ("hey @private_eye_bot", {}), ("answer", {"reply_to": sent["result"]["message_id"]})):
         await alice.say(peer, text, **kw)
-    await asyncio.sleep(0.2)
+    # The last one sent is let through, so once it is there everything before it was judged.
+    await updates_when(server, token, 3, offset=last + 1)
     status, body = await bot_call(server, token, "getUpdates", offset=last + 1)
     assert [u["message"]["text"] for u in body["result"]] == ["/help", "hey @private_eye_bot",
                                                               "answer"]
