@@ -5,8 +5,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from steppe.domain.entities import (
+    _MAY_HOLD_ENTITY,
     ENTITY_TYPES,
     Entity,
+    _candidates,
+    _utf16_prefix,
     detect_entities,
     merge_entities,
     slice_utf16,
@@ -220,6 +223,38 @@ def test_detection_never_overlaps_and_matches_type(text: str) -> None:
             assert entity.type == "url" and "." in piece
             assert piece[-1] not in ".,;:!?\"'"
     assert validate_entities(text, found) == found
+
+
+# Texts without any character the shortcut looks for, rich in what the patterns do look for.
+PLAIN_TEXT = st.lists(st.sampled_from([
+    "localhost", "https", "http", "com", "kz", "example", "user", "USD", "USDT", " ", "\n", "_",
+    "-", "1", "255", "127", EMOJI, "тег", "(", ")", ",", "!", "?", "%", "+", "&", "~", "\\",
+]) | st.text(max_size=3), max_size=30).map("".join).filter(
+    lambda t: _MAY_HOLD_ENTITY.search(t) is None)
+
+
+@given(PLAIN_TEXT)
+def test_a_text_without_trigger_characters_has_nothing_to_detect(text: str) -> None:
+    # detect_entities skips these texts: no pattern may find anything in them either.
+    assert list(_candidates(text)) == []
+    assert detect_entities(text) == []
+
+
+@given(DETECT_TEXT)
+def test_the_shortcut_never_hides_an_entity(text: str) -> None:
+    if list(_candidates(text)):
+        assert _MAY_HOLD_ENTITY.search(text) is not None
+
+
+ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF,
+                                 blacklist_categories=()), max_size=40)
+
+
+@given(ANY_TEXT)
+def test_utf16_arithmetic_counts_astral_characters_twice(text: str) -> None:
+    units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]  # lone surrogates count one
+    assert utf16_len(text) == sum(units)
+    assert _utf16_prefix(text) == [sum(units[:i]) for i in range(len(text) + 1)]
 
 
 # --- UTF-16 property tests -------------------------------------------------------------------

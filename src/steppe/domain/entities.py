@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import accumulate
 from urllib.parse import urlsplit
 
 import msgspec
@@ -53,15 +54,16 @@ def _units(ch: str) -> int:
 
 def utf16_len(text: str) -> int:
     """Length of `text` in UTF-16 code units."""
-    return sum(_units(ch) for ch in text)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _utf16_prefix(text: str) -> list[int]:
     """`prefix[i]` is the UTF-16 offset of `text[i]`; the last item is the total length."""
-    prefix = [0]
-    for ch in text:
-        prefix.append(prefix[-1] + _units(ch))
-    return prefix
+    if text.isascii():
+        return list(range(len(text) + 1))
+    return list(accumulate(map(_units, text), initial=0))
 
 
 def slice_utf16(text: str, offset: int, length: int) -> str:
@@ -136,6 +138,8 @@ def validate_entities(text: str, entities: list[Entity]) -> list[Entity]:
     """Check `entities` against `text` and return them sorted by (offset, -length)."""
     if len(entities) > MAX_ENTITIES:
         raise bad_request("ENTITIES_TOO_LONG", f"at most {MAX_ENTITIES} entities")
+    if not entities:
+        return []
     prefix = _utf16_prefix(text)
     boundaries = set(prefix)
     for entity in entities:
@@ -179,6 +183,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 _TRAILING_PUNCTUATION = ".,;:!?)\"'"
+# Every pattern above needs one of these: an e-mail or a mention "@", a link "." (its host) or
+# ":" (a scheme before "localhost"), a command "/", a hashtag "#", a cashtag "$". A text with
+# none of them (most messages) has nothing to detect.
+_MAY_HOLD_ENTITY = re.compile(r"[.:/@#$]")
 
 
 def _trim_url(url: str) -> str:
@@ -214,6 +222,8 @@ def _candidates(text: str) -> Iterable[tuple[str, int, int]]:
 
 def detect_entities(text: str) -> list[Entity]:
     """Entities a Telegram server finds in plain text by itself; never overlapping, sorted."""
+    if _MAY_HOLD_ENTITY.search(text) is None:
+        return []
     prefix = _utf16_prefix(text)
     found: list[Entity] = []
     for kind, start, end in _candidates(text):
