@@ -224,7 +224,8 @@ def render(results: list[tuple[Run, Run | None]], skipped: list[str], info: dict
         f"Linux {info['kernel']}; open-files limit {info['nofile']}",
         f"- **Software**: Python {info['python']}, SQLite {info['sqlite']}, {info['libs']}",
         f"- **Database**: {args.database or 'SQLite (default, WAL)'}; server: "
-        "`steppe --data TMP --rate-limit 0 serve --port P` (uvicorn, uvloop, websockets-sansio)",
+        "`steppe --data TMP --rate-limit 0 serve --port P` (uvicorn + httptools for HTTP,"
+        " Steppe's own WebSocket protocol, uvloop)",
         f"- **Command**: `{' '.join(shlex.quote(a) for a in ['python', '-m', 'bench.run', *sys.argv[1:]])}`"
         f" — took {elapsed:.0f}s",
         f"- **Load average** (1 min) at start → end: {info['load_start']} → {info['load_end']}. "

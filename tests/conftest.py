@@ -17,7 +17,6 @@ import asyncpg
 import pytest
 import uvicorn
 
-from steppe.api.wsproto import SteppeWebSocketProtocol
 from steppe.app import Steppe
 from steppe.client import Device, Http, sign_in
 from steppe.services.codes import MemoryCodeSender
@@ -139,7 +138,7 @@ def start_server(tmp: Path, *, clock: Any = None, settings: Settings | None = No
     app = Steppe(settings, codes=codes, clock=clock or SystemClock(), database_url=database_url)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio",
-                            ws=SteppeWebSocketProtocol, ws_per_message_deflate=False,
+                            ws=app.websocket_protocol, ws_per_message_deflate=False,
                             lifespan="on", log_level="warning", ws_max_size=settings.max_body)
     server = uvicorn.Server(config)
     ready = threading.Event()

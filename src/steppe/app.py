@@ -15,6 +15,7 @@ from steppe.api.files_http import FileRoutes
 from steppe.api.hub import Hub
 from steppe.api.openapi import docs_page, openapi
 from steppe.api.transport import SECURITY_HEADERS, Api
+from steppe.api.websocket import protocol_class
 from steppe.botapi import BotApi
 from steppe.bus import Bus, make_bus
 from steppe.services.codes import CodeSender, LogCodeSender
@@ -64,6 +65,8 @@ class Steppe:
         self.hub = Hub(self.services)
         self.registry = methods.build(self.services, self.hub)
         self.api = Api(self.services, self.registry, self.hub)
+        # uvicorn's `ws=`: the WebSocket at /api/ws on Steppe's own protocol
+        self.websocket_protocol = protocol_class(self.api)
         self.botapi = BotApi(self.services)
         self.file_routes = FileRoutes(self.services)  # upload parts and downloads
         self._openapi = msgspec.json.encode(openapi(self.registry))
@@ -85,6 +88,7 @@ class Steppe:
     async def shutdown(self) -> None:
         for task in self._tasks:
             task.cancel()
+        self.websocket_protocol.server.stop()
         await self.botapi.stop()
         with contextlib.suppress(Exception):
             await self.services.auth.flush_activity()

@@ -21,7 +21,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from steppe.api.wsproto import SteppeWebSocketProtocol
     from steppe.app import Steppe
 
     logging.basicConfig(level=args.log_level.upper(),
@@ -34,7 +33,7 @@ def serve(args: argparse.Namespace) -> None:
     # uvicorn logs every WebSocket opened and closed at "info": keep that for --log-level debug.
     server_log = "warning" if args.log_level == "info" else args.log_level
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
-                ws=SteppeWebSocketProtocol, ws_per_message_deflate=False,
+                ws=app.websocket_protocol, ws_per_message_deflate=False,
                 ws_max_size=settings.max_body, ws_ping_interval=30, ws_ping_timeout=60,
                 lifespan="on", access_log=False, log_level=server_log, backlog=16384)
 

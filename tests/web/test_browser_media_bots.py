@@ -174,8 +174,18 @@ def test_files_and_bots_in_the_browser(server: Any, browser: Any) -> None:  # no
     dialog.get_by_role("button", name="Send").click()
     ring = a.get_by_role("button", name="Cancel upload")
     expect(ring.first).to_be_visible()
-    ring.first.click()
-    expect(a.locator(".doc .doc-name", has_text="huge.bin")).to_have_count(0)
+    huge = a.locator(".doc .doc-name", has_text="huge.bin")
+    # The bubble may still be scrolling into place when the click lands (seen on a loaded
+    # machine); a user would click again, and so does the test, at most three times.
+    for attempt in range(3):
+        if ring.count():
+            ring.first.click()
+        try:
+            expect(huge).to_have_count(0, timeout=4000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     a.unroute("**/api/upload/**")
 
     # ---- an upload that fails half-way is resumed: only the missing part is sent again --------

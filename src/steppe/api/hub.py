@@ -1,8 +1,8 @@
 """Live connections on this node and the fan-out of committed events to them.
 
-An event arrives from the bus as bytes, is framed once, and the same string is queued on every
-connection that should have it. Each connection has a bounded queue drained by a writer that only
-exists while there is something to send; a connection whose queue fills is closed and its device
+An event arrives from the bus as bytes, is framed once, and the same frame is queued on every
+connection that should have it. Each connection has a bounded queue (api/websocket.py writes it
+out at the end of the loop's turn); a connection whose queue fills is closed and its device
 catches up through the update sequence.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from steppe.api.ordering import ChatOrder
 from steppe.api.registry import Call
-from steppe.api.wsproto import text_frame
+from steppe.api.websocket import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, text_frame
 from steppe.domain.models import Authorization
 from steppe.services.auth import SignedIn
 from steppe.services.container import Services
@@ -25,8 +25,7 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-CLOSE_TOO_SLOW = 4000
-CLOSE_UNAUTHORIZED = 4001
+__all__ = ["CLOSE_TOO_SLOW", "CLOSE_UNAUTHORIZED", "AsgiConnection", "Hub", "Outgoing"]
 
 
 class Outgoing:
@@ -53,10 +52,14 @@ class Outgoing:
         return self._text
 
 
-class Connection:
-    __slots__ = ("call", "chats", "closed", "fast", "limit", "queue", "send", "sent", "writer")
+class AsgiConnection:
+    """A WebSocket served through ASGI (any server other than `steppe serve`, whose connections
+    are api/websocket.py's): a bounded queue drained by a writer task that exists only while
+    there is something to send."""
 
-    def __init__(self, send: Send, call: Call, limit: int, *, fast: bool = False):
+    __slots__ = ("call", "chats", "closed", "limit", "queue", "send", "writer")
+
+    def __init__(self, send: Send, call: Call, limit: int):
         self.send = send
         self.call = call
         self.queue: deque[Outgoing] = deque()
@@ -64,8 +67,6 @@ class Connection:
         self.closed = False
         self.chats: set[int] = set()
         self.limit = limit
-        self.sent = 0
-        self.fast = fast
 
     def push(self, frame: Outgoing) -> None:
         if self.closed:
@@ -80,13 +81,7 @@ class Connection:
     async def _drain(self) -> None:
         try:
             while self.queue:
-                if self.fast:  # everything queued, in one write
-                    batch = [self.queue.popleft().frame for _ in range(len(self.queue))]
-                    await self.send({"type": "steppe.frames", "bytes": b"".join(batch)})
-                    self.sent += len(batch)
-                else:
-                    await self.send({"type": "websocket.send", "text": self.queue.popleft().text})
-                    self.sent += 1
+                await self.send({"type": "websocket.send", "text": self.queue.popleft().text})
         except Exception:  # noqa: BLE001 - the peer went away; the reader will notice
             self.closed = True
         finally:
@@ -109,6 +104,9 @@ class Connection:
                 pass
 
         asyncio.get_running_loop().create_task(closing())
+
+
+Connection = Any  # an AsgiConnection or an api.websocket.WebSocket
 
 
 def _frame(data: bytes) -> Outgoing:

@@ -2,6 +2,8 @@
 
 Both transports decode, authorize and dispatch through one function; an error is shaped once per
 transport from its code. Anything unexpected is a plain 500 with the traceback in the log only.
+`steppe serve` runs the WebSocket on its own protocol (api/websocket.py); `websocket()` below
+serves it through ASGI for any other server.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from typing import Any
 
 import msgspec
 
-from steppe.api.hub import Connection, Hub, Outgoing
+from steppe.api.hub import AsgiConnection, Hub, Outgoing
 from steppe.api.registry import Call, Method, Registry
-from steppe.api.wsproto import EXTENSION
 from steppe.domain.errors import RpcError, bad_request, unauthorized
 from steppe.domain.ratelimit import RateLimiter
 from steppe.services.container import Services
@@ -120,6 +121,7 @@ class Api:
     # ---- WebSocket ---------------------------------------------------------------------------
 
     async def websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """The WebSocket through ASGI (servers other than `steppe serve`)."""
         message = await receive()
         if message["type"] != "websocket.connect":
             return
@@ -127,8 +129,7 @@ class Api:
         await send({"type": "websocket.accept"})
         call = Call(ip=(scope.get("client") or ("", 0))[0],
                     device=headers.get(b"user-agent", b"").decode("latin-1")[:128])
-        fast = EXTENSION in (scope.get("extensions") or {})
-        conn = Connection(send, call, self.send_queue, fast=fast)
+        conn = AsgiConnection(send, call, self.send_queue)
         call.connection = conn
         tasks: set[asyncio.Task[None]] = set()
         try:
@@ -137,9 +138,8 @@ class Api:
                 if message["type"] == "websocket.disconnect":
                     break
                 text = message.get("text")
-                if text is None:
-                    text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                task = asyncio.get_running_loop().create_task(self._frame(conn, text))
+                payload = text.encode() if text is not None else message.get("bytes") or b""
+                task = asyncio.get_running_loop().create_task(self.ws_request(conn, payload))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
         finally:
@@ -148,11 +148,12 @@ class Api:
             for task in list(tasks):
                 task.cancel()
 
-    async def _frame(self, conn: Connection, text: str) -> None:
+    async def ws_request(self, conn: Any, payload: bytes) -> None:
+        """One request frame: `{"method", "id", "params"}` in, `{"id", "result" | "error"}` out."""
         frame_id: Any = None
         try:
             try:
-                frame = _frame.decode(text)
+                frame = _frame.decode(payload)
             except msgspec.ValidationError as exc:
                 raise bad_request("INPUT_INVALID", str(exc)) from exc
             except (msgspec.DecodeError, RecursionError) as exc:  # deep nesting is refused too
@@ -160,11 +161,12 @@ class Api:
             frame_id = frame.id
             method = self.registry.get(frame.method)
             params = method.decode(bytes(frame.params))
-            if conn.call.auth_id and not await self._still_valid(conn):
+            call = conn.call
+            if call.auth_id and conn.closed:
                 raise unauthorized("AUTH_KEY_UNREGISTERED")
-            if conn.call.user_id:  # a frame is a request too, past the token's resolve
-                self.services.stats.note_active(conn.call.user_id, self.services.core.clock.now())
-            result = await self.dispatch(method, conn.call, params)
+            if call.user_id:  # a frame is a request too, past the token's resolve
+                self.services.stats.note_active(call.user_id, self.services.core.clock.now())
+            result = await self.dispatch(method, call, params)
             out = b'{"id":' + _enc.encode(frame_id) + b',"result":' + _enc.encode(result) + b"}"
         except RpcError as err:
             out = _enc.encode({"id": frame_id, "error": err.as_dict()})
@@ -174,6 +176,3 @@ class Api:
             log.exception("websocket frame failed")
             out = _enc.encode({"id": frame_id, "error": _INTERNAL.as_dict()})
         conn.push(Outgoing(out))
-
-    async def _still_valid(self, conn: Connection) -> bool:
-        return not conn.closed
