@@ -8,13 +8,19 @@ Every dialect difference lives here and in `migrations/postgres/`:
   names the constraint (`users_phone_key`), never the offending value, so `"phone" in str(exc)`
   tells a taken phone number from a taken username;
 - `read(op)` runs on a pooled connection in autocommit: each statement sees committed data only;
-- `write(op)` runs the operation in one READ COMMITTED transaction and retries it a few times on
-  a deadlock or serialization failure. An operation must not go on after catching
-  `IntegrityError`: PostgreSQL has aborted its transaction by then (the store raises instead).
+- `write(op)` runs the operation inside a READ COMMITTED transaction. An operation must not go on
+  after catching `IntegrityError`: PostgreSQL has aborted its (sub)transaction by then (the store
+  raises instead).
 
-Group commit: SQLite batches concurrent writes into one transaction; here each write is its own
-transaction on its own pooled connection, and PostgreSQL's WAL writer flushes the commits that
-arrive together with one fsync, which is the same effect without one writer per node.
+Group commit, as on SQLite: the writes queued while the node's writer is busy go together in the
+next transaction (at most `BATCH_MAX`), each in a savepoint, so one that fails is rolled back
+alone and the rest commit; every future resolves only after COMMIT. One transaction for many
+sends costs one commit (one WAL flush) and takes a hot chat's row lock once, instead of once per
+send with the lock held across each commit's flush. A batch waits at most `LOCK_WAIT` for a row
+lock another node holds; past that, or on a deadlock, its operations run again one transaction
+each (retried a few times on a deadlock or serialization failure), so two nodes' batches that
+lock the same chats in opposite orders cost a few milliseconds, not PostgreSQL's one-second
+deadlock check.
 
 Per-chat order: `UPDATE chats SET pts = pts + 1 ... RETURNING` takes the chat row's lock until
 the commit, so writers on every node take a chat's pts one at a time; a transaction that rolls
@@ -29,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -44,6 +50,10 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x57E99E  # pg_advisory_lock key: one node migrates at a time
 WRITE_TRIES = 5
 RETRY = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+BATCH_MAX = 64
+LOCK_WAIT = "200ms"
+# A batch that meets these runs again one operation per transaction.
+SPLIT = (*RETRY, asyncpg.exceptions.LockNotAvailableError)
 
 
 def _integrity(exc: asyncpg.exceptions.IntegrityConstraintViolationError) -> IntegrityError:
@@ -118,9 +128,12 @@ class PostgresDatabase:
         self.pool_min = pool.get("pool_min", pool_min)
         self.pool_max = max(pool.get("pool_max", pool_max), self.pool_min, 1)
         self._pool: asyncpg.Pool | None = None
+        self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self.commits = 0
         self.writes = 0
         self.retries = 0
+        self.splits = 0
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -130,6 +143,8 @@ class PostgresDatabase:
             await migrate_postgres(conn)
 
     async def close(self) -> None:
+        if self._writer is not None:  # what was asked to be written, is
+            await asyncio.wait({self._writer}, timeout=30)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -143,21 +158,81 @@ class PostgresDatabase:
         async with self.pool.acquire() as conn:
             return await op(PostgresDb(conn))
 
-    async def write(self, op: Op[T]) -> T:
+    def write(self, op: Op[T]) -> Awaitable[T]:
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((op, fut))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_batches())
+        return fut
+
+    async def _write_batches(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:BATCH_MAX]
+                del self._pending[:BATCH_MAX]
+                if len(batch) == 1:
+                    await self._alone(*batch[0])
+                else:
+                    await self._together(batch)
+        finally:
+            self._writer = None
+
+    async def _together(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                db = PostgresDb(conn)
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+                for op, fut in batch:
+                    savepoint = conn.transaction()
+                    await savepoint.start()
+                    try:
+                        result = await op(db)
+                    except SPLIT:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - handed to the caller
+                        await savepoint.rollback()
+                        outcomes.append((fut, False, exc))
+                    else:
+                        await savepoint.commit()
+                        outcomes.append((fut, True, result))
+        except SPLIT:
+            self.splits += 1
+            await asyncio.gather(*(self._alone(op, fut) for op, fut in batch))
+            return
+        except Exception as exc:  # noqa: BLE001 - the transaction as a whole failed
+            outcomes = [(fut, False, exc) for _, fut in batch]
+        else:
+            self.commits += 1
+            self.writes += len(batch)
+        for fut, ok, value in outcomes:
+            _settle(fut, ok, value)
+
+    async def _alone(self, op: Op[Any], fut: asyncio.Future[Any]) -> None:
         for attempt in range(WRITE_TRIES):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
                     result = await op(PostgresDb(conn))
-            except RETRY:
+            except RETRY as exc:
                 if attempt == WRITE_TRIES - 1:
-                    raise
+                    return _settle(fut, False, exc)
                 self.retries += 1
                 await asyncio.sleep(random.uniform(0.001, 0.01) * 2**attempt)
                 continue
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                return _settle(fut, False, exc)
             self.commits += 1
             self.writes += 1
-            return result
-        raise AssertionError("unreachable")
+            return _settle(fut, True, result)
+
+
+def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if fut.cancelled():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
 
 
 def _migrations() -> list[tuple[int, str]]:
