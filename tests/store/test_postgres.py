@@ -129,3 +129,71 @@ async def test_duplicate_names_say_which(nodes) -> None:  # type: ignore[no-unty
         await n1.users.create_user("+77010000002", "KZ", "C", "", NOW, username="phonebook")
     assert err.value.type == "PHONE_NUMBER_OCCUPIED"
     assert [u.username for u in await n1.users.search_users("pho", 10)] == ["phone_fan"]
+
+
+async def _probe(node: Node, *rows: int) -> None:
+    async def op(db):  # type: ignore[no-untyped-def]
+        await db.execute("CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, n INTEGER)")
+        for row in rows:
+            await db.execute("INSERT INTO probe VALUES ($1, 0) ON CONFLICT DO NOTHING", row)
+
+    await node.database.write(op)
+
+
+async def _probe_rows(node: Node) -> dict[int, int]:
+    async def op(db):  # type: ignore[no-untyped-def]
+        return {r["id"]: r["n"] for r in await db.fetch("SELECT id, n FROM probe")}
+
+    return await node.database.read(op)  # type: ignore[no-any-return]
+
+
+async def test_writes_queued_together_commit_together_and_a_failure_rolls_back_alone(nodes
+                                                                                   ) -> None:  # type: ignore[no-untyped-def]
+    (n1,) = await nodes(1)
+    await _probe(n1)
+
+    def insert(row: int, then_fail: bool = False):  # type: ignore[no-untyped-def]
+        async def op(db):  # type: ignore[no-untyped-def]
+            await db.execute("INSERT INTO probe VALUES ($1, 0)", row)
+            if then_fail:
+                raise RpcError(400, "NOPE", "changed its mind after writing")
+            return row
+
+        return op
+
+    commits = n1.database.commits
+    # Queued in one turn of the loop: one transaction, each in its own savepoint.
+    outcomes = await asyncio.gather(
+        *(n1.database.write(op) for op in (insert(1), insert(2), insert(1), insert(3, True),
+                                           insert(4))), return_exceptions=True)
+    assert outcomes[0] == 1 and outcomes[1] == 2 and outcomes[4] == 4
+    assert type(outcomes[2]).__name__ == "IntegrityError" and "probe_pkey" in str(outcomes[2])
+    assert isinstance(outcomes[3], RpcError) and outcomes[3].type == "NOPE"
+    assert n1.database.commits == commits + 1, "the five writes were one transaction"
+    assert sorted(await _probe_rows(n1)) == [1, 2, 4], "the failed writes left nothing"
+
+
+async def test_batches_locking_rows_in_opposite_orders_split_instead_of_deadlocking(nodes
+                                                                                   ) -> None:  # type: ignore[no-untyped-def]
+    n1, n2 = await nodes(2)
+    await _probe(n1, 1, 2)
+    both_hold = asyncio.Barrier(2)
+
+    def bump(row: int, wait: bool):  # type: ignore[no-untyped-def]
+        first_run = [wait]
+
+        async def op(db):  # type: ignore[no-untyped-def]
+            await db.execute("UPDATE probe SET n = n + 1 WHERE id = $1", row)
+            if first_run[0]:  # the first run only: both batches now hold their first row
+                first_run[0] = False
+                await asyncio.wait_for(both_hold.wait(), 5)
+            return row
+
+        return op
+
+    # Node 1's batch takes row 1 then row 2; node 2's takes row 2 then row 1.
+    first = [n1.database.write(bump(1, True)), n1.database.write(bump(2, False)),
+             n2.database.write(bump(2, True)), n2.database.write(bump(1, False))]
+    assert await asyncio.gather(*first) == [1, 2, 2, 1]
+    assert n1.database.splits + n2.database.splits >= 1, "a batch gave up and split"
+    assert await _probe_rows(n1) == {1: 2, 2: 2}, "every bump counted once"
