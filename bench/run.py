@@ -105,8 +105,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    "is created on it per node count and dropped afterwards")
     p.add_argument("--bus", default="nats://127.0.0.1:4222",
                    help="multi-node: `steppe serve --bus` URL (nats:// or redis://)")
-    p.add_argument("--profile", nargs="?", const="A", choices=["A", "C", "F"],
-                   help="py-spy the server during A's (or C's) closed loop, or F's storm; needs py-spy")
+    p.add_argument("--profile", nargs="?", const="A", choices=["A", "B", "C", "F"],
+                   help="py-spy the server during A's, B's (one at a time) or C's closed loop, or F's storm")
     p.add_argument("--out", type=Path, help="result file (default bench/results/DATE-HOST.md)")
     p.add_argument("--no-write", action="store_true", help="print only")
     args = p.parse_args(argv)

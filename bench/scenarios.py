@@ -440,8 +440,10 @@ def scenario_b(opts: Any, target: str) -> list[Run]:
             how = "one post at a time" if inflight == 1 else f"{inflight} posts in flight"
             run = Run("B", f"channel: {subs:,} subscribers, {online} online; the owner posts "
                       f"{how}, closed loop {opts.duration:g}s", target)
+            prof = (opts.profile_path if (opts.profile == "B" and target == "steppe"
+                                          and inflight == 1) else None)
             r = chat_load(server, conns, groups, opts, mode="closed", duration=opts.duration,
-                          inflight=inflight)
+                          inflight=inflight, profile=prof)
             report_chat(run, r)
             runs.append(run)
         if setup_note:
