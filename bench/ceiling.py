@@ -1,8 +1,14 @@
-"""The ceiling: the least a server can do for Steppe's load shapes on the same transport.
+"""The ceiling: the least a server can do for Steppe's load shapes on a given transport.
 
-A bare ASGI app under the same uvicorn settings as `steppe serve` (uvloop, httptools,
-websockets-sansio, the same size limit, keep-alive pings and log level) that speaks just enough
-of Steppe's WebSocket protocol for the load generator:
+Two transports, each under the same uvicorn settings as `steppe serve` (uvloop, httptools, the
+same size limit, keep-alive pings and log level):
+
+- `--transport uvicorn` (the default): a bare ASGI app on uvicorn's WebSocket (websockets-sansio),
+  the minimal Python server the benchmark issue names;
+- `--transport steppe`: the same logic on Steppe's own WebSocket layer (`steppe.api.websocket`,
+  which `steppe serve` uses), so "% of ceiling" can also be read against Steppe's own transport.
+
+Both speak just enough of Steppe's WebSocket protocol for the load generator:
 
 - `connection.authorize {token}`: the token is `ceil:<user_id>:<chat_id>,<chat_id>...`;
   the socket joins those chats' broadcast sets; answers a user object.
@@ -11,8 +17,8 @@ of Steppe's WebSocket protocol for the load generator:
   message id, answers the message, and sends one `{"update": {"type": "new_message", ...}}`
   frame, encoded once, to every socket in the chat (the sender's too, as Steppe does).
 
-No database, no validation beyond decoding, no per-socket queues: whatever Steppe spends above
-this is its own. Run alone: `python bench/ceiling.py --port 8090`.
+No database, no validation beyond decoding, no per-socket queues beyond the transport's own:
+whatever Steppe spends above this is its own. Run alone: `python bench/ceiling.py --port 8090`.
 """
 
 from __future__ import annotations
@@ -140,6 +146,87 @@ class Ceiling:
                     members.remove(send)
 
 
+class OwnTransport:
+    """The ceiling's logic as the `api` that Steppe's WebSocket layer calls: `ws_request` per
+    request frame, `hub.unregister` when a socket goes, frames queued with `push`."""
+
+    def __init__(self) -> None:
+        from steppe.api.hub import Outgoing
+
+        self.outgoing = Outgoing
+        self.send_queue = 1024
+        self.max_body = 1 << 20
+        self.hub = self
+        self.by_chat: dict[int, set[Any]] = {}
+        self.pts: dict[int, int] = {}
+        self.chats_of: dict[Any, list[int]] = {}
+
+    def _answer(self, conn: Any, frame_id: Any, result: bytes) -> None:
+        conn.push(self.outgoing(b'{"id":' + _enc.encode(frame_id) + b',"result":' + result + b"}"))
+
+    async def ws_request(self, conn: Any, payload: bytes) -> None:
+        frame = _dec.decode(payload)
+        p = frame.params
+        if frame.method == "messages.sendMessage" and p.peer is not None:
+            chat = p.peer.chat_id
+            pts = self.pts.get(chat, 0) + 1
+            self.pts[chat] = pts
+            now = int(time.time())
+            msg = Message(chat, pts, conn.call.user_id, now, p.text)
+            self._answer(conn, frame.id, _enc.encode(msg))
+            update = self.outgoing(b'{"update":' + _enc.encode(NewMessage(chat, pts, now, msg))
+                                   + b"}")
+            for other in self.by_chat.get(chat, ()):
+                other.push(update)
+        elif frame.method == "connection.authorize":
+            _, uid, chat_list = p.token.split(":", 2)
+            conn.call.user_id = int(uid)
+            chats = self.chats_of[conn] = [int(c) for c in chat_list.split(",") if c]
+            for chat in chats:
+                self.by_chat.setdefault(chat, set()).add(conn)
+                self.pts.setdefault(chat, 0)
+            self._answer(conn, frame.id, _enc.encode(
+                {"id": conn.call.user_id, "first_name": "Bench", "is_self": True}))
+        elif frame.method == "updates.getState":
+            chats = self.chats_of.get(conn, [])
+            self._answer(conn, frame.id, _enc.encode(
+                {"seq": 0, "date": int(time.time()),
+                 "chats": {str(c): self.pts.get(c, 0) for c in chats}}))
+        else:
+            conn.push(self.outgoing(_enc.encode(
+                {"id": frame.id, "error": {"code": 400, "type": "METHOD_INVALID"}})))
+
+    def unregister(self, conn: Any) -> None:
+        for chat in self.chats_of.pop(conn, []):
+            self.by_chat.get(chat, set()).discard(conn)
+
+    @property
+    def connections(self) -> int:
+        return len(self.chats_of)
+
+
+class Plain:
+    """The HTTP side of the ceiling on Steppe's transport: lifespan and /health only."""
+
+    def __init__(self, own: OwnTransport):
+        self.own = own
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif scope["type"] == "http":
+            body = _enc.encode({"ok": True, "connections": self.own.connections})
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+
+
 def main() -> None:
     import uvicorn
 
@@ -147,10 +234,19 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--transport", choices=["uvicorn", "steppe"], default="uvicorn",
+                        help="uvicorn's WebSocket (websockets-sansio) or Steppe's own")
     args = parser.parse_args()
-    print(f"ceiling serving http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(Ceiling(), host=args.host, port=args.port, loop="uvloop", http="httptools",
-                ws="websockets-sansio", ws_max_size=1 << 20, ws_ping_interval=30,
+    print(f"ceiling ({args.transport}) serving http://{args.host}:{args.port}/", flush=True)
+    app: Any = Ceiling()
+    ws: Any = "websockets-sansio"
+    if args.transport == "steppe":
+        from steppe.api.websocket import protocol_class
+
+        own = OwnTransport()
+        app, ws = Plain(own), protocol_class(own)  # type: ignore[arg-type]
+    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
+                ws=ws, ws_max_size=1 << 20, ws_ping_interval=30,
                 ws_ping_timeout=60, lifespan="on", access_log=False, log_level=args.log_level,
                 backlog=4096)
 

@@ -60,6 +60,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", default="", help="scenarios to run, e.g. A,C (default: all)")
     p.add_argument("--database", default=None, help="passed to `steppe --database`")
     p.add_argument("--no-ceiling", action="store_true", help="skip the ceiling runs")
+    p.add_argument("--ceiling", default="uvicorn,steppe",
+                   help="ceiling transports: uvicorn (websockets-sansio), steppe (Steppe's own)")
     p.add_argument("--procs", type=int, default=2, help="load-generator processes")
     p.add_argument("--duration", type=float, help="seconds per load run (quick 8, full 30)")
     p.add_argument("--pad", type=int, default=32, help="filler characters per message text")
@@ -125,6 +127,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if only == ["N"]:
         args.only = []
     args.profile_path = None
+    names = {"uvicorn": "ceiling", "steppe": "ceiling-steppe"}
+    try:
+        args.ceilings = [names[c.strip()] for c in args.ceiling.split(",") if c.strip()]
+    except KeyError as exc:
+        p.error(f"--ceiling: {exc.args[0]!r} is not uvicorn or steppe")
     if args.profile:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         args.profile_path = ROOT / "bench" / "results" / f"profile-{args.profile}-{stamp}.txt"
@@ -195,25 +202,38 @@ def _fraction(s: Figure, c: Figure | None) -> str:
     return f"{ratio * 100:.0f}%"
 
 
-def table(results: list[tuple[Run, Run | None]], skipped: list[str]) -> str:
-    rows = ["| Scenario | Figure | Steppe | Ceiling | Steppe as % of ceiling |",
-            "|---|---|---|---|---|"]
-    for run, ceil in results:
+CEILINGS = {"ceiling": "uvicorn + websockets", "ceiling-steppe": "Steppe's WebSocket layer"}
+
+
+def table(results: list[tuple[Run, dict[str, Run]]], skipped: list[str]) -> str:
+    kinds = [k for k in CEILINGS if any(k in ceils for _, ceils in results)] or ["ceiling"]
+    head = ["Scenario", "Figure", "Steppe"]
+    for k in kinds:
+        head += [f"Ceiling: {CEILINGS[k]}", "Steppe as % of it"]
+    blank = " |" * (len(head) - 2)
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for run, ceils in results:
         status = "" if run.ok else " **(check failed)**"
-        rows.append(f"| **{run.scenario}** | *{run.label}*{status} | | | |")
+        rows.append(f"| **{run.scenario}** | *{run.label}*{status} |" + blank[:-2] + " |")
         for f in run.figures:
-            c = ceil.get(f.name) if ceil else None
-            rows.append(f"| | {f.name} | {_value(f)} | {_value(c) if c else ''} | {_fraction(f, c)} |")
-        for note in run.notes + (ceil.notes if ceil else []):
+            cells = [f.name, _value(f)]
+            for k in kinds:
+                c = ceils[k].get(f.name) if k in ceils else None
+                cells += [_value(c) if c else "", _fraction(f, c)]
+            rows.append("| | " + " | ".join(cells) + " |")
+        notes = list(run.notes)
+        for k in kinds:
+            notes += [f"ceiling ({CEILINGS[k]}): {n}" for n in (ceils[k].notes if k in ceils else [])]
+        for note in notes:
             note = " / ".join(x.strip() for x in note.splitlines() if x.strip()).replace("|", "¦")
-            rows.append(f"| | note | {note} | | |")
+            rows.append(f"| | note | {note} |" + blank[:-4] + " |")
     for key in skipped:
         title, why = NOT_YET[key]
-        rows.append(f"| **{key}** | *{title}* | not yet: {why} | | |")
+        rows.append(f"| **{key}** | *{title}* | not yet: {why} |" + blank[:-4] + " |")
     return "\n".join(rows)
 
 
-def render(results: list[tuple[Run, Run | None]], skipped: list[str], info: dict[str, str],
+def render(results: list[tuple[Run, dict[str, Run]]], skipped: list[str], info: dict[str, str],
            args: argparse.Namespace, elapsed: float, profile: str | None) -> str:
     mode = "full" if args.full else "quick"
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -232,7 +252,10 @@ def render(results: list[tuple[Run, Run | None]], skipped: list[str], info: dict
         "Server and load generator share the machine's cores: the load generator's CPU is shown, "
         "and so is the CPU other processes on the machine used during each measured phase.",
         "- Latencies are p50 / p95 / p99 / max. \"% of ceiling\": Steppe ÷ ceiling for rates, "
-        "ceiling ÷ Steppe for latencies and memory (100% = as good as the bare transport).",
+        "ceiling ÷ Steppe for latencies and memory (100% = as good as the bare transport). Two "
+        "ceilings, the same minimal server on two transports (bench/ceiling.py): uvicorn's "
+        "WebSocket (websockets-sansio), and Steppe's own WebSocket layer, which `steppe serve` "
+        "uses.",
         "",
         table(results, skipped),
         "",
@@ -249,14 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["load_start"] = f"{os.getloadavg()[0]:.2f}"
     started = time.monotonic()
-    results: list[tuple[Run, Run | None]] = []
+    results: list[tuple[Run, dict[str, Run]]] = []
     skipped = [k for k in args.only if k in NOT_YET]
     failed = False
     for key in args.only:
         if key not in SCENARIOS:
             continue
         title, func, has_ceiling = SCENARIOS[key]
-        targets = ["steppe"] + (["ceiling"] if has_ceiling and not args.no_ceiling else [])
+        targets = ["steppe"] + (args.ceilings if has_ceiling and not args.no_ceiling else [])
         got: dict[str, list[Run]] = {}
         for target in targets:
             print(f"[{time.monotonic() - started:5.0f}s] {key} ({title}) against {target} ...",
@@ -271,9 +294,9 @@ def main(argv: list[str] | None = None) -> int:
             for run in got[target]:
                 print(f"         {run.label}: " + "; ".join(
                     f"{f.name.split(' (')[0]} {_value(f)}" for f in run.figures[:4]), flush=True)
-        ceil_runs = got.get("ceiling", [])
         for i, run in enumerate(got.get("steppe", [])):
-            results.append((run, ceil_runs[i] if i < len(ceil_runs) else None))
+            results.append((run, {k: got[k][i] for k in args.ceilings
+                                  if k in got and i < len(got[k])}))
             failed = failed or not run.ok
     if args.run_nodes:
         from bench.nodes import scenario_nodes
@@ -290,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in node_runs:
             print(f"         {run.label}: " + "; ".join(
                 f"{f.name.split(' (')[0]} {_value(f)}" for f in run.figures[:4]), flush=True)
-            results.append((run, None))
+            results.append((run, {}))
             failed = failed or not run.ok
     info["load_end"] = f"{os.getloadavg()[0]:.2f}"
     profile = None

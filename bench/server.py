@@ -120,7 +120,9 @@ class ServerProcess:
             if self.database:
                 cmd += ["--database", self.database]
             return cmd + [*self.extra, "serve", "--port", str(self.port), *self.serve_args]
-        return [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", str(self.port)]
+        transport = "steppe" if self.kind == "ceiling-steppe" else "uvicorn"
+        return [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", str(self.port),
+                "--transport", transport]
 
     def start(self, timeout: float = 30.0) -> None:
         raise_nofile()
