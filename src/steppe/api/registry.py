@@ -7,6 +7,7 @@ the handler runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,9 @@ class Method:
 
     def decode(self, body: bytes) -> Any:
         try:
-            return _check_ints(self.decoder.decode(body or b"{}"))
+            value = self.decoder.decode(body or b"{}")
+            # An integer past 64 bits has 19 digits or more somewhere in the body.
+            return _check_ints(value) if _LONG_NUMBER.search(body) else value
         except msgspec.ValidationError as exc:
             raise bad_request("INPUT_INVALID", str(exc)) from exc
         except (msgspec.DecodeError, RecursionError) as exc:  # deep nesting is refused too
@@ -60,6 +63,9 @@ class Method:
             return _check_ints(msgspec.convert(params, self.params))
         except msgspec.ValidationError as exc:
             raise bad_request("INPUT_INVALID", str(exc)) from exc
+
+
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 def _check_ints(value: Any) -> Any:
