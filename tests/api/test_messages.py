@@ -328,3 +328,91 @@ async def test_send_is_idempotent_with_random_id(server, http_pool) -> None:
     history = await a.call("messages.getHistory", peer=peer)
     assert [m["text"] for m in history["messages"]] == ["burst", "mine", "once"]
     await dev.close()
+
+
+def _fast_path_knows(server: Any, chat_id: int) -> bool:
+    """The server has seen the chat as a basic one: its next plain send takes the fast path
+    (membership checked inside the write rather than read before it)."""
+    return server.app.services.chats.hints.kinds.get(chat_id) in ("private", "group")
+
+
+async def test_a_removed_member_cannot_send_even_right_after_sending(server, http_pool) -> None:
+    alice, bob, a, b = await _pair(server, http_pool)
+    carol = await server.user("Carol")
+    c = client(http_pool, server, carol["token"])
+    group = (await a.call("messages.createChat", title="G",
+                          user_ids=[bob["user"]["id"], carol["user"]["id"]]))["id"]
+    peer = {"chat_id": group}
+    first = await b.call("messages.sendMessage", peer=peer, text="one", random_id=1)
+    assert _fast_path_knows(server, group)
+    second = await b.call("messages.sendMessage", peer=peer, text="two", random_id=2)
+    assert second["id"] == first["id"] + 1
+
+    # Removed by the creator: refused at once, the chat as unknown as any other.
+    await a.call("messages.deleteChatUser", peer=peer, user_id=bob["user"]["id"])
+    assert _fast_path_knows(server, group)
+    await raises(b.call("messages.sendMessage", peer=peer, text="three", random_id=3),
+                 "PEER_ID_INVALID")
+    await raises(b.call("messages.sendMessage", peer=peer, text="three"), "PEER_ID_INVALID")
+    # A retry of a send that was stored still answers with the stored message.
+    assert await b.call("messages.sendMessage", peer=peer, text="two", random_id=2) == second
+    # Carol, who left by herself, neither.
+    await c.call("messages.sendMessage", peer=peer, text="bye")
+    await c.call("messages.leaveChat", peer=peer)
+    await raises(c.call("messages.sendMessage", peer=peer, text="back?"), "PEER_ID_INVALID")
+
+    texts = [m["text"] for m in (await a.call("messages.getHistory", peer=peer))["messages"]
+             if m.get("text")]
+    assert texts == ["bye", "two", "one"]
+    pts_before = (await a.call("updates.getState"))["chats"][str(group)]
+
+    # Added again, Bob sends again; nothing of the refused sends took a pts.
+    await a.call("messages.addChatUser", peer=peer, user_ids=[bob["user"]["id"]])
+    third = await b.call("messages.sendMessage", peer=peer, text="three", random_id=3)
+    # between them: Bob removed, Carol's "bye", Carol left, Bob added
+    assert third["id"] == second["id"] + 5
+    state = await a.call("updates.getState")
+    assert state["chats"][str(group)] == pts_before + 2  # the add, and Bob's message
+
+
+async def test_a_repeated_random_id_returns_the_original_and_takes_no_pts(server, http_pool
+                                                                        ) -> None:
+    alice, bob, a, b = await _pair(server, http_pool)
+    dev = await server.device(alice["token"])
+    group = (await a.call("messages.createChat", title="G", user_ids=[bob["user"]["id"]]))["id"]
+    peer = {"chat_id": group}
+    await b.call("messages.sendMessage", peer=peer, text="warm up")
+    assert _fast_path_knows(server, group)
+    first = await b.call("messages.sendMessage", peer=peer, text="once", random_id=5)
+    pts = (await b.call("updates.getState"))["chats"][str(group)]
+    # The retry says something else, or names another chat: the stored message all the same.
+    assert await b.call("messages.sendMessage", peer=peer, text="twice", random_id=5) == first
+    assert await b.call("messages.sendMessage", peer={"user_id": alice["user"]["id"]},
+                        text="elsewhere", random_id=5) == first
+    assert (await b.call("updates.getState"))["chats"][str(group)] == pts
+    history = await a.call("messages.getHistory", peer=peer)
+    assert [m.get("text") for m in history["messages"]][:2] == ["once", "warm up"]
+    await wait_for(lambda: len(events_of(dev, "new_message")) == 3)  # chat_create, warm up, once
+    after = await b.call("messages.sendMessage", peer=peer, text="next", random_id=6)
+    assert after["id"] == first["id"] + 1
+    await wait_for(lambda: len(events_of(dev, "new_message")) == 4)
+    assert [e["message"].get("text") for e in events_of(dev, "new_message")][1:] == [
+        "warm up", "once", "next"]
+    await dev.close()
+
+
+async def test_a_group_moved_to_a_supergroup_takes_no_more_messages(server, http_pool) -> None:
+    alice, bob, a, b = await _pair(server, http_pool)
+    group = (await a.call("messages.createChat", title="G", user_ids=[bob["user"]["id"]]))["id"]
+    await b.call("messages.sendMessage", peer={"chat_id": group}, text="hi")
+    assert _fast_path_knows(server, group)
+    moved = await a.call("messages.migrateChat", peer={"chat_id": group})
+    await raises(b.call("messages.sendMessage", peer={"chat_id": group}, text="old"),
+                 "PEER_ID_INVALID")
+    sent = await b.call("messages.sendMessage", peer={"chat_id": moved["id"]}, text="new")
+    assert sent["chat_id"] == moved["id"]
+    # A member the supergroup mutes is refused from the very next send on.
+    await a.call("channels.editBanned", peer={"chat_id": moved["id"]}, user_id=bob["user"]["id"],
+                 banned_rights={"send_messages": True})
+    await raises(b.call("messages.sendMessage", peer={"chat_id": moved["id"]}, text="muted"),
+                 "CHAT_WRITE_FORBIDDEN", 403)

@@ -30,7 +30,7 @@ import msgspec
 import pytest
 import websockets
 
-from steppe.client import Device, sign_in
+from steppe.client import ApiError, Device, sign_in
 
 NATS = os.environ.get("STEPPE_TEST_NATS", "nats://127.0.0.1:4222")
 CODE = re.compile(r"login code for (\+\d+): (\d+)")
@@ -270,6 +270,34 @@ async def test_concurrent_senders_on_three_nodes_keep_pts_gapless_and_unique(
     finally:
         for dev in listeners + senders:
             await dev.close()
+
+
+async def test_a_member_removed_through_one_node_cannot_send_through_another(
+        nodes: list[Node], postgres_url: str) -> None:
+    """A node answers a send from what the database holds at the commit, never from what it
+    saw before or heard over the bus: the removal made on node 0 holds on node 1 at once."""
+    n0, n1, _ = nodes
+    alice, bob = await asyncio.gather(account(n0, "Alice"), account(n1, "Bob"))
+    a0, b1 = await phone(n0, alice["token"]), await phone(n1, bob["token"])
+    try:
+        group = (await a0.call("messages.createChat", title="Door",
+                               user_ids=[bob["user"]["id"]]))["id"]
+        peer = {"chat_id": group}
+        for round_ in range(5):
+            for i in range(3):  # node 1 has seen the chat and Bob in it
+                await b1.call("messages.sendMessage", peer=peer, text=f"in {round_}.{i}")
+            await a0.call("messages.deleteChatUser", peer=peer, user_id=bob["user"]["id"])
+            with pytest.raises(ApiError) as refused:
+                await b1.call("messages.sendMessage", peer=peer, text=f"out {round_}")
+            assert refused.value.type == "PEER_ID_INVALID"
+            await a0.call("messages.addChatUser", peer=peer, user_ids=[bob["user"]["id"]])
+        texts = [e["message"].get("text") for e in await chat_log(postgres_url, group)
+                 if e["type"] == "new_message"]
+        assert not [t for t in texts if t and t.startswith("out")]
+        assert len([t for t in texts if t and t.startswith("in")]) == 15
+    finally:
+        await a0.close()
+        await b1.close()
 
 
 async def test_a_killed_node_loses_no_acknowledged_message(nodes: list[Node],

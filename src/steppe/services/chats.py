@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import msgspec
 
 from steppe.domain import access, limits, validate
@@ -24,10 +26,56 @@ class Dialogs(msgspec.Struct):
     next_offset: dict[str, int] | None = None
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _put(table: dict[K, V], key: K, value: V, most: int) -> None:
+    if key not in table and len(table) >= most:
+        del table[next(iter(table))]
+    table[key] = value
+
+
+class Hints:
+    """What never changes about a chat once seen, remembered for the send path: a chat's kind
+    (a group moved to a supergroup becomes a new chat) and which chat is the private one of two
+    users (private chats are never deleted). Bounded; the oldest go first. A hint only picks a
+    path: whoever acts on it checks membership and the kind again in the write itself
+    (`MessageStore.send_as_member`), so a stale or wrong hint costs a detour, never a wrong
+    answer, and nothing needs invalidating when members come and go on this node or another."""
+
+    MAX = 65536
+
+    def __init__(self, most: int = MAX):
+        self.most = most
+        self.kinds: dict[int, str] = {}
+        self.privates: dict[tuple[int, int], int] = {}
+
+    def kind(self, chat_id: int, kind: str) -> None:
+        _put(self.kinds, chat_id, kind, self.most)
+
+    def private(self, a: int, b: int, chat_id: int) -> None:
+        _put(self.privates, (min(a, b), max(a, b)), chat_id, self.most)
+        self.kind(chat_id, "private")
+
+    def basic_chat_id(self, actor: int, peer: Peer) -> int | None:
+        """The id of the private chat or basic group `peer` names, as far as known here."""
+        if peer.user_id is None:
+            chat_id = peer.chat_id
+        elif peer.chat_id is None:
+            chat_id = self.privates.get((min(actor, peer.user_id), max(actor, peer.user_id)))
+        else:
+            return None
+        if chat_id is None or self.kinds.get(chat_id) not in ("private", "group"):
+            return None
+        return chat_id
+
+
 class ChatService:
     def __init__(self, core: Core, users: UserService):
         self.core = core
         self.users = users
+        self.hints = Hints()
 
     async def chat_id(self, actor: int, peer: Peer, *, create: bool = False) -> int:
         if (peer.chat_id is None) == (peer.user_id is None):
@@ -37,6 +85,7 @@ class ChatService:
         assert peer.user_id is not None
         found = await self.core.chats.private_chat_id(actor, peer.user_id)
         if found is not None:
+            self.hints.private(actor, peer.user_id, found)
             return found
         if not create:
             raise bad_request("PEER_ID_INVALID")
@@ -45,12 +94,15 @@ class ChatService:
         chat, out = await self.core.chats.create_private(actor, peer.user_id,
                                                          self.core.clock.now())
         self.core.publish(out)
+        self.hints.private(actor, peer.user_id, chat.id)
         return chat.id
 
     async def access(self, actor: int, peer: Peer, *, create: bool = False
                      ) -> tuple[Chat, Member]:
         chat_id = await self.chat_id(actor, peer, create=create)
-        return access.access_chat(*await self.core.chats.chat_and_member(chat_id, actor))
+        chat, member = access.access_chat(*await self.core.chats.chat_and_member(chat_id, actor))
+        self.hints.kind(chat.id, chat.kind)
+        return chat, member
 
     async def get_chat(self, actor: int, peer: Peer) -> dict[str, object]:
         chat, _ = await self.access(actor, peer, create=True)

@@ -8,7 +8,7 @@ import msgspec
 
 from steppe.domain import access, limits, validate
 from steppe.domain.entities import Entity, with_detected
-from steppe.domain.errors import bad_request
+from steppe.domain.errors import RpcError, bad_request
 from steppe.domain.models import Chat, Draft, Forward, Member, Message
 from steppe.domain.updates import Typing, encode
 from steppe.services.chats import ChatService, Peer
@@ -23,6 +23,16 @@ def _check_ids(ids: list[int], most: int) -> list[int]:
     if not ids or len(ids) > most or any(i <= 0 or i >= 2**53 for i in ids):
         raise bad_request("MESSAGE_ID_INVALID")
     return ids
+
+
+_BARE = Draft()
+
+
+def _plain(draft: Draft) -> bool:
+    """Only text, entities, random_id and silent: no reply, schedule, thread or whatever a
+    later field adds (each of those takes the full path)."""
+    return msgspec.structs.replace(draft, text="", entities=[], random_id=None,
+                                   silent=False) == _BARE
 
 
 class Extension(Protocol):
@@ -60,13 +70,37 @@ class MessageService:
         return msg
 
     async def send(self, actor: int, peer: Peer, draft: Draft) -> Message:
-        """Check and store a new message; a retried `random_id` returns the stored one."""
+        """Check and store a new message; a retried `random_id` returns the stored one, whatever
+        else the retry says and whatever changed since (the sender may have left the chat)."""
+        try:
+            return await self._send(actor, peer, draft)
+        except RpcError:
+            if draft.random_id is not None:
+                done = await self.core.messages.by_random_id(actor, draft.random_id)
+                if done is not None:
+                    return done
+            raise
+
+    async def _send(self, actor: int, peer: Peer, draft: Draft) -> Message:
+        text, entities = validate.message_text(draft.text, draft.entities)
+        entities = with_detected(text, entities)  # links, mentions, /commands: for every client
+        if _plain(draft):
+            # A plain message to a private chat or basic group seen before: membership and the
+            # chat's kind are checked by the write itself, and a taken random_id by its unique
+            # index; anything else (a chat not seen yet, a refusal) takes the full path below.
+            chat_id = self.chats.hints.basic_chat_id(actor, peer)
+            if chat_id is not None:
+                template = Message(chat_id=chat_id, id=0, sender_id=actor,
+                                   date=self.core.clock.now(), text=text, entities=entities,
+                                   silent=draft.silent)  # all that a plain draft holds
+                sent = await self.core.messages.send_as_member(template, draft.random_id)
+                if sent is not None:
+                    self.core.publish(sent[1])
+                    return sent[0]
         if draft.random_id is not None:
             done = await self.core.messages.by_random_id(actor, draft.random_id)
             if done is not None:
                 return done
-        text, entities = validate.message_text(draft.text, draft.entities)
-        entities = with_detected(text, entities)  # links, mentions, /commands: for every client
         # A reply needs a chat that exists already: a refused send must not start a chat.
         chat, member = await self.chats.access(actor, peer, create=draft.reply_to is None)
         if not self._extended(chat):

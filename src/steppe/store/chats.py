@@ -11,7 +11,13 @@ from steppe.store import rows
 from steppe.store.db import Database, Db, IntegrityError
 from steppe.store.files import link_message_files
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
-from steppe.store.store import Emitted, Out, _chat_event, _user_event
+from steppe.store.store import (
+    Emitted,
+    Out,
+    _log_chat_event,
+    _next_pts,
+    _user_event,
+)
 
 LIVE = "deleted = 0"
 
@@ -60,21 +66,30 @@ async def _insert_message(db: Db, msg: Message, random_id: int | None) -> None:
 
 async def _append(db: Db, template: Message, random_id: int | None = None
                   ) -> tuple[Message, Emitted]:
-    """Store `template` as the chat's next message (its id and pts taken now) and log the event."""
-    holder: list[Message] = []
+    """Store `template` as the chat's next message (its id and pts taken now) and log the event.
+    A `random_id` the sender used before raises RANDOM_ID_DUPLICATE (the unique index on
+    (sender_id, random_id) is the check), which undoes the whole write."""
+    got = await _append_as(db, template, random_id, None)
+    assert got is not None
+    return got
+
+
+async def _append_as(db: Db, template: Message, random_id: int | None, member: int | None
+                     ) -> tuple[Message, Emitted] | None:
+    """`_append`; with `member`, only into a basic chat (private or group) that user is in now,
+    checked by the statement that takes the pts: None, and nothing written, otherwise."""
     chat_id, now = template.chat_id, template.date
-
-    def make(pts: int, msg_id: int) -> up.ChatEvent:
-        msg = msgspec.structs.replace(template, id=msg_id)
-        holder.append(msg)
-        return up.NewMessage(chat_id, pts, now, msg)
-
-    ev, _ = await _chat_event(db, chat_id, now, make, new_msg=True)
+    taken = await _next_pts(db, chat_id, now, True, member)
+    if taken is None:
+        return None
+    pts, msg_id = taken
+    msg = msgspec.structs.replace(template, id=msg_id)
+    ev = await _log_chat_event(db, chat_id, pts, up.NewMessage(chat_id, pts, now, msg))
     try:
-        await _insert_message(db, holder[0], random_id)
+        await _insert_message(db, msg, random_id)
     except IntegrityError as exc:
         raise bad_request("RANDOM_ID_DUPLICATE") from exc
-    return holder[0], ev
+    return msg, ev
 
 
 async def _service(db: Db, chat_id: int, actor: int, now: int, action: Action) -> Emitted:

@@ -7,8 +7,8 @@ from steppe.domain.entities import Entity
 from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import rows
-from steppe.store.chats import _append, _message, _soft_delete
-from steppe.store.db import Database, Db
+from steppe.store.chats import _append, _append_as, _message, _soft_delete
+from steppe.store.db import Database, Db, Op
 from steppe.store.rows import MESSAGE_COLUMNS
 from steppe.store.store import Out, _chat_event, _user_event
 
@@ -29,25 +29,38 @@ class MessageStore:
     async def send(self, template: Message, random_id: int | None) -> tuple[Message, Out]:
         """Append `template` (id 0) as the chat's next message; a known random_id returns the
         message already stored and emits nothing."""
-        sender_id = template.sender_id
 
         async def op(db: Db) -> tuple[Message, Out]:
-            if random_id is not None:
-                row = await db.fetchrow(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages"
-                    " WHERE sender_id = $1 AND random_id = $2", sender_id, random_id)
-                if row:
-                    return rows.message(row), []
             msg, ev = await _append(db, template, random_id)
             return msg, [ev]
 
+        sent = await self._idempotent(op, template.sender_id, random_id)
+        assert sent is not None
+        return sent
+
+    async def send_as_member(self, template: Message, random_id: int | None
+                             ) -> tuple[Message, Out] | None:
+        """`send` into a private chat or basic group, the sender's membership checked by the
+        same statement that takes the pts, so it holds at the commit: None (nothing written)
+        when the chat is not a basic one or the sender is not in it now."""
+
+        async def op(db: Db) -> tuple[Message, Out] | None:
+            got = await _append_as(db, template, random_id, template.sender_id)
+            return None if got is None else (got[0], [got[1]])
+
+        return await self._idempotent(op, template.sender_id, random_id)
+
+    async def _idempotent(self, op: Op[tuple[Message, Out] | None], sender_id: int,
+                          random_id: int | None) -> tuple[Message, Out] | None:
+        """Run a send; when its random_id is taken (the unique index refused the row, and the
+        write was undone), the message stored with it, emitting nothing."""
         try:
             return await self.database.write(op)
         except RpcError as err:
             if err.type != "RANDOM_ID_DUPLICATE" or random_id is None:
                 raise
-            # The same send committed meanwhile in a concurrent transaction (PostgreSQL: another
-            # connection or node); its transaction has rolled back, so return the stored one.
+            # An earlier send, or the same send committed meanwhile in a concurrent transaction
+            # (PostgreSQL: another connection or node): return the stored one.
             stored = await self.by_random_id(sender_id, random_id)
             if stored is None:
                 raise

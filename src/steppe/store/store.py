@@ -39,24 +39,44 @@ class Emitted(NamedTuple):
 Out = list[Emitted]
 
 
+_NEXT_PTS = ("UPDATE chats SET pts = pts + 1, top_msg_id = top_msg_id + $2,"
+             " last_date = CASE WHEN $2 = 1 THEN $3 ELSE last_date END WHERE id = $1")
+_TAKEN = " RETURNING pts, top_msg_id"
+# The same, only while the chat is a private chat or a basic group and user $4 is its member:
+# the check and the new pts in one statement, inside the write's transaction.
+_NEXT_PTS_AS_MEMBER = (_NEXT_PTS + " AND kind IN ('private', 'group')"
+                       " AND EXISTS (SELECT 1 FROM members WHERE chat_id = $1 AND user_id = $4)"
+                       + _TAKEN)
+_NEXT_PTS += _TAKEN
+
+
+async def _next_pts(db: Db, chat_id: int, now: int, new_msg: bool, member: int | None = None
+                    ) -> tuple[int, int] | None:
+    """Take the chat's next pts (and with `new_msg` its next message id); with `member`, only
+    if the chat is a basic one (private or group) that user is in now, else None."""
+    if member is None:
+        row = await db.fetchrow(_NEXT_PTS, chat_id, 1 if new_msg else 0, now)
+    else:
+        row = await db.fetchrow(_NEXT_PTS_AS_MEMBER, chat_id, 1 if new_msg else 0, now, member)
+    return None if row is None else (row[0], row[1])
+
+
+async def _log_chat_event(db: Db, chat_id: int, pts: int, event: up.ChatEvent) -> Emitted:
+    data = up.encode(event).decode()
+    await db.execute("INSERT INTO chat_events (chat_id, pts, payload) VALUES ($1, $2, $3)",
+                     chat_id, pts, data)
+    return Emitted("chat", chat_id, data)
+
+
 async def _chat_event(
     db: Db, chat_id: int, now: int, make: Callable[..., up.ChatEvent], *, new_msg: bool = False
 ) -> tuple[Emitted, int]:
     """Take the chat's next pts (and message id), log the event; returns it and the message id."""
-    row = await db.fetchrow(
-        "UPDATE chats SET pts = pts + 1, top_msg_id = top_msg_id + $2,"
-        " last_date = CASE WHEN $2 = 1 THEN $3 ELSE last_date END"
-        " WHERE id = $1 RETURNING pts, top_msg_id",
-        chat_id,
-        1 if new_msg else 0,
-        now,
-    )
-    pts, msg_id = row[0], row[1]
+    taken = await _next_pts(db, chat_id, now, new_msg)
+    assert taken is not None, f"no chat {chat_id}"
+    pts, msg_id = taken
     event = make(pts, msg_id) if new_msg else make(pts)  # type: ignore[call-arg]
-    data = up.encode(event).decode()
-    await db.execute("INSERT INTO chat_events (chat_id, pts, payload) VALUES ($1, $2, $3)",
-                     chat_id, pts, data)
-    return Emitted("chat", chat_id, data), msg_id
+    return await _log_chat_event(db, chat_id, pts, event), msg_id
 
 
 async def _user_event(db: Db, user_id: int, make: Callable[[int], up.UserEvent]) -> Emitted:
