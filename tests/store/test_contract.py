@@ -12,12 +12,14 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from steppe.domain import search as ds
 from steppe.domain.entities import Entity
 from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import Database, SqliteDatabase, Store
 from steppe.store.chats import ChatStore
 from steppe.store.messages import MessageStore
+from steppe.store.search import SearchStore
 
 NOW = 1_800_000_000
 
@@ -108,6 +110,33 @@ async def test_random_id_is_idempotent(stores: Stores) -> None:
     assert (await stores.chats.get_chat(chat.id)).pts == 1  # type: ignore[union-attr]
 
 
+async def test_search_sees_what_was_sent_edited_and_deleted_before_indexing(stores: Stores
+                                                                          ) -> None:
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    search = SearchStore(stores.database)
+    sent = [(await stores.messages.send(draft(chat.id, a, f"yurt number {i}"), None))[0]
+            for i in range(5)]
+    await stores.messages.edit(chat.id, sent[1].id, "kobyz number 1", [], NOW)
+    await stores.messages.delete(chat.id, [sent[2].id], NOW)
+    if isinstance(stores.database, SqliteDatabase):  # new messages are indexed in batches
+        assert [await search.index_pending(batch=2) for _ in range(4)] == [2, 2, 1, 0]
+    found = await search.messages(a, ds.parse_query("yurt"), ds.Filters(), chat_id=None,
+                                  before=None, limit=10)
+    assert [m.id for m in found] == [sent[4].id, sent[3].id, sent[0].id]
+    found = await search.messages(b, ds.parse_query("kobyz"), ds.Filters(), chat_id=chat.id,
+                                  before=None, limit=10)
+    assert [(m.id, m.text) for m in found] == [(sent[1].id, "kobyz number 1")]
+    page = await search.messages(a, ds.parse_query("yurt"), ds.Filters(), chat_id=chat.id,
+                                 before=(0, 0, sent[4].id), limit=1)
+    assert [m.id for m in page] == [sent[3].id]
+    more = [(await stores.messages.send(draft(chat.id, b, f"dombra {i}"), None))[0]
+            for i in range(3)]
+    found = await search.messages(a, ds.parse_query("dombra"), ds.Filters(), chat_id=None,
+                                  before=None, limit=10)
+    assert [m.id for m in found] == [m.id for m in reversed(more)]
+
+
 async def test_history_pages_both_ways_and_hides_deleted(stores: Stores) -> None:
     a, b = await two_users(stores)
     chat, _ = await stores.chats.create_private(a, b, NOW)
@@ -174,3 +203,32 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
     folder = resources.files("steppe.store.migrations").joinpath("sqlite")
     numbers = sorted(int(f.name.split("_", 1)[0]) for f in folder.iterdir() if f.name.endswith(".sql"))
     assert versions == [(n,) for n in numbers]  # every migration, each once
+
+
+async def test_a_write_is_acknowledged_only_after_the_log_is_on_disk(tmp_path: Path) -> None:
+    database = SqliteDatabase(tmp_path / "d.db")
+    await database.open()
+    stores = Stores(database)
+    try:
+        a, b = await two_users(stores)
+        syncer = database._syncer
+        assert syncer is not None
+        syncs = database.syncs
+        with syncer.cond:  # the syncing thread cannot take work while this is held
+            pending = asyncio.ensure_future(stores.chats.create_private(a, b, NOW))
+            for _ in range(20):
+                await asyncio.sleep(0.005)
+            assert database.commits > 0 and not pending.done(), "committed, not yet flushed"
+        chat, _ = await asyncio.wait_for(pending, 5)
+        assert database.syncs > syncs
+        # Committed writes are visible at once, and still there after a restart.
+        sent, _ = await stores.messages.send(draft(chat.id, a, "kept"), 1)
+    finally:
+        await database.close()
+    again = SqliteDatabase(tmp_path / "d.db", durable=False)
+    await again.open()
+    try:
+        stored = await MessageStore(again).by_random_id(a, 1)
+        assert stored is not None and (stored.id, stored.text) == (sent.id, "kept")
+    finally:
+        await again.close()

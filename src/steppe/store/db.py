@@ -4,12 +4,16 @@ Operations are coroutines `op(db) -> result` written once against `Db` with `$1`
 SQLite runs them on the event loop thread without ever suspending: one connection, WAL, and a
 group commit that puts every write queued during one loop iteration in one transaction, each in its
 own savepoint so one failure does not undo its neighbours. A write's future resolves only after
-COMMIT returned.
+its COMMIT is on disk: the commit itself does not wait for the disk (`synchronous=NORMAL`), a
+thread of its own then flushes the write-ahead log (one fdatasync covers every commit before it,
+as a PostgreSQL WAL flush does) and hands the results back to the loop. So an acknowledged write
+survives a power cut, and the event loop never waits for the disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import threading
@@ -95,9 +99,11 @@ class SqliteDb:
 
 
 class SqliteDatabase:
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL"):
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", durable: bool = True):
         self.path = str(path)
         self.synchronous = synchronous
+        self.durable = durable and self.path != ":memory:"
+        self._syncer: WalSyncer | None = None
         self._conn: sqlite3.Connection | None = None
         self._db: SqliteDb | None = None
         self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
@@ -125,10 +131,17 @@ class SqliteDatabase:
             conn.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = Checkpointer(self.path)
             self._checkpointer.start()
+        if self.durable:
+            self._syncer = WalSyncer(self.path, asyncio.get_running_loop())
+            self._syncer.start()
 
     async def close(self) -> None:
         if self._pending:
             self._flush()
+        if self._syncer is not None:  # what was acknowledged is on disk before we go
+            syncer, self._syncer = self._syncer, None
+            await asyncio.get_running_loop().run_in_executor(None, syncer.stop)
+            await asyncio.sleep(0)  # let its last results reach their futures
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
@@ -178,15 +191,93 @@ class SqliteDatabase:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcomes = [(fut, False, exc) for _, fut in batch]
-        self.commits += 1
-        self.writes += len(batch)
-        for fut, ok, value in outcomes:
-            if fut.cancelled():
-                continue
-            if ok:
-                fut.set_result(value)
-            else:
-                fut.set_exception(value)
+        else:
+            self.commits += 1
+            self.writes += len(batch)
+            if self._syncer is not None:
+                self._syncer.submit(outcomes)
+                return
+        settle(outcomes)
+
+    @property
+    def syncs(self) -> int:
+        return self._syncer.syncs if self._syncer is not None else 0
+
+
+def settle(outcomes: list[tuple[asyncio.Future[Any], bool, Any]], error: Exception | None = None
+           ) -> None:
+    for fut, ok, value in outcomes:
+        if fut.cancelled():
+            continue
+        if error is not None:
+            fut.set_exception(error)
+        elif ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+
+class WalSyncer(threading.Thread):
+    """Flushes the write-ahead log to disk off the event loop, then resolves the writes whose
+    commits it covered (in commit order). An error from the disk fails those writes."""
+
+    def __init__(self, path: str, loop: asyncio.AbstractEventLoop):
+        super().__init__(name="steppe-wal-sync", daemon=True)
+        self.path = path
+        self.loop = loop
+        self.cond = threading.Condition()
+        self.queue: list[list[tuple[asyncio.Future[Any], bool, Any]]] = []
+        self.stopping = False
+        self.fd: int | None = None
+        self.syncs = 0
+
+    def submit(self, outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+        with self.cond:
+            self.queue.append(outcomes)
+            self.cond.notify()
+
+    def run(self) -> None:
+        try:
+            while True:
+                with self.cond:
+                    while not self.queue and not self.stopping:
+                        self.cond.wait()
+                    if not self.queue:
+                        return
+                    batches, self.queue = self.queue, []
+                error: Exception | None = None
+                try:
+                    self._sync()
+                except OSError as exc:
+                    error = exc
+                self.loop.call_soon_threadsafe(self._resolve, batches, error)
+        finally:
+            if self.fd is not None:
+                os.close(self.fd)
+
+    def _sync(self) -> None:
+        if self.fd is None:
+            wal = self.path + "-wal"
+            self.fd = os.open(wal if os.path.exists(wal) else self.path, os.O_RDONLY)
+            folder = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
+            try:  # the log's own directory entry, once
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        os.fdatasync(self.fd)
+        self.syncs += 1
+
+    @staticmethod
+    def _resolve(batches: list[list[tuple[asyncio.Future[Any], bool, Any]]],
+                 error: Exception | None) -> None:
+        for outcomes in batches:
+            settle(outcomes, error)
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify()
+        self.join(10)
 
 
 class Checkpointer(threading.Thread):
