@@ -64,25 +64,29 @@ class SearchStore:
     async def index_pending(self, batch: int = 1000) -> int:
         """Move up to `batch` queued new messages into the trigram index, in one transaction;
         returns how many queued entries were taken. A message an edit already indexed, or one
-        deleted or emptied meanwhile, is passed over."""
+        deleted or emptied meanwhile, is passed over. Set at a time: four statements a batch."""
 
         async def op(db: Db) -> int:
-            queued = await db.fetch(
-                "SELECT q.id, q.chat_id, q.msg_id, m.text, m.deleted FROM search_queue q"
-                " LEFT JOIN messages m ON m.chat_id = q.chat_id AND m.id = q.msg_id"
-                " ORDER BY q.id LIMIT $1", batch)
-            for _, chat_id, msg_id, text, deleted in queued:
-                if deleted != 0 or not text:
-                    continue
-                key = await db.fetchval(
-                    "INSERT INTO message_keys (chat_id, msg_id) VALUES ($1, $2)"
-                    " ON CONFLICT DO NOTHING RETURNING key", chat_id, msg_id)
-                if key is not None:
-                    await db.execute("INSERT INTO messages_fts (rowid, text, chat)"
-                                     " VALUES ($1, $2, $3)", key, text, f"<{chat_id}>")
-            if queued:
-                await db.execute("DELETE FROM search_queue WHERE id <= $1", queued[-1][0])
-            return len(queued)
+            taken = await db.fetchrow(
+                "SELECT count(*), max(id) FROM (SELECT id FROM search_queue ORDER BY id LIMIT $1)",
+                batch)
+            if not taken[0]:
+                return 0
+            upto = taken[1]
+            # Keys count up: those above the largest one now are the ones made here.
+            before = await db.fetchval("SELECT coalesce(max(key), 0) FROM message_keys")
+            await db.execute(
+                "INSERT INTO message_keys (chat_id, msg_id) SELECT q.chat_id, q.msg_id"
+                " FROM search_queue q JOIN messages m ON m.chat_id = q.chat_id AND m.id = q.msg_id"
+                " WHERE q.id <= $1 AND m.deleted = 0 AND m.text != '' ORDER BY q.id"
+                " ON CONFLICT DO NOTHING", upto)
+            await db.execute(
+                "INSERT INTO messages_fts (rowid, text, chat) SELECT k.key, m.text,"
+                " '<' || k.chat_id || '>' FROM message_keys k"
+                " JOIN messages m ON m.chat_id = k.chat_id AND m.id = k.msg_id"
+                " WHERE k.key > $1 ORDER BY k.key", before)
+            await db.execute("DELETE FROM search_queue WHERE id <= $1", upto)
+            return int(taken[0])
 
         if not self.dialect.sqlite:
             return 0
