@@ -416,3 +416,20 @@ async def test_a_group_moved_to_a_supergroup_takes_no_more_messages(server, http
                  banned_rights={"send_messages": True})
     await raises(b.call("messages.sendMessage", peer={"chat_id": moved["id"]}, text="muted"),
                  "CHAT_WRITE_FORBIDDEN", 403)
+
+
+def test_send_hints_are_bounded_and_name_only_basic_chats() -> None:
+    from steppe.services.chats import Hints, Peer
+
+    hints = Hints(most=3)
+    hints.kind(10, "group")
+    hints.kind(11, "supergroup")
+    hints.private(5, 4, 12)  # the private chat of users 4 and 5, either way round
+    assert hints.basic_chat_id(4, Peer(user_id=5)) == hints.basic_chat_id(5, Peer(user_id=4)) == 12
+    assert hints.basic_chat_id(1, Peer(chat_id=10)) == 10
+    assert hints.basic_chat_id(1, Peer(chat_id=11)) is None  # its own rules: the full path
+    assert hints.basic_chat_id(1, Peer(chat_id=99)) is None  # never seen
+    assert hints.basic_chat_id(4, Peer(chat_id=12, user_id=5)) is None  # not a valid peer
+    assert hints.basic_chat_id(4, Peer()) is None
+    hints.kind(13, "group")  # the oldest goes
+    assert list(hints.kinds) == [11, 12, 13] and hints.basic_chat_id(1, Peer(chat_id=10)) is None
