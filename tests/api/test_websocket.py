@@ -282,3 +282,29 @@ async def test_server_shutdown_closes_with_1012(tmp_path: Any, server_harness: A
     stopping = asyncio.get_running_loop().run_in_executor(None, stop, srv)
     assert await ws.closed_with(10) == 1012
     await stopping
+
+
+async def test_sockets_closed_while_authorizing_leave_nothing_behind(server: Any) -> None:
+    user = await server.user()
+    other = await server.user()
+    http = server.http(user["token"])
+    got = await http.call("messages.getChat", peer={"user_id": other["user"]["id"]})
+    await http.close()
+    chat = got["dialog"]["chat"]
+    for _ in range(20):  # authorize, and hang up before the answer (on PostgreSQL, mid-read)
+        ws, _ = await Raw.open(server.url)
+        ws.request("connection.authorize", 1, token=user["token"])
+        await ws.writer.drain()
+        ws.writer.transport.abort()
+
+    async def leftovers() -> tuple[int, int, int]:
+        hub = server.app.hub
+        return hub.connections, len(hub.by_chat.get(chat["id"], ())), len(
+            hub.by_user.get(user["user"]["id"], ()))
+
+    for _ in range(200):
+        if server.run(leftovers()) == (0, 0, 0):
+            break
+        await asyncio.sleep(0.02)
+    assert server.run(leftovers()) == (0, 0, 0)
+    assert server.app.services.users.online.get(user["user"]["id"]) is None

@@ -171,15 +171,20 @@ class Hub:
             return
         if conn.call.auth_id:
             self.unregister(conn)
+        # Counted and indexed by user before the read below, so a join that commits meanwhile
+        # reaches this connection (the "j" topic); `unregister` undoes exactly this.
         conn.call.user_id, conn.call.auth_id = auth.user_id, auth.id
         self.by_user.setdefault(auth.user_id, set()).add(conn)
         self.by_auth.setdefault(auth.id, set()).add(conn)
+        self.connections += 1
+        came_online = self.services.users.connected(auth.user_id)
         chats = await self.services.core.chats.member_chats(auth.user_id)
+        if conn.closed or conn.call.auth_id != auth.id:
+            return  # closed (and unregistered) or bound to another token meanwhile
         for chat_id in chats:
             conn.chats.add(chat_id)
             self.by_chat.setdefault(chat_id, set()).add(conn)
-        self.connections += 1
-        if self.services.users.connected(auth.user_id):
+        if came_online:
             await self.services.users.announce_status(auth.user_id, True)
 
     def unregister(self, conn: Connection) -> None:
