@@ -296,15 +296,23 @@ async def test_sockets_closed_while_authorizing_leave_nothing_behind(server: Any
         ws.request("connection.authorize", 1, token=user["token"])
         await ws.writer.drain()
         ws.writer.transport.abort()
+        await asyncio.sleep(0)  # the socket closes on the loop's next turn
 
-    async def leftovers() -> tuple[int, int, int]:
+    async def state() -> tuple[int, int, int, int]:
         hub = server.app.hub
-        return hub.connections, len(hub.by_chat.get(chat["id"], ())), len(
-            hub.by_user.get(user["user"]["id"], ()))
+        return (len(server.app.websocket_protocol.server.open), hub.connections,
+                len(hub.by_chat.get(chat["id"], ())), len(hub.by_user.get(user["user"]["id"], ())))
 
-    for _ in range(200):
-        if server.run(leftovers()) == (0, 0, 0):
-            break
-        await asyncio.sleep(0.02)
-    assert server.run(leftovers()) == (0, 0, 0)
+    # Once the server has seen every socket close, nothing of them is left.
+    await wait_until(lambda: server.run(state())[0] == 0)
+    await asyncio.sleep(0.1)  # an authorization still running would finish by now
+    assert server.run(state()) == (0, 0, 0, 0)
     assert server.app.services.users.online.get(user["user"]["id"]) is None
+
+
+async def wait_until(cond: Any, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if cond():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition did not hold in time")
