@@ -39,6 +39,9 @@ _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
 
 
+STEPS_AT_ONCE = 64
+
+
 class BotFeed:
     def __init__(self, core: Core, store: BotStore):
         self.core = core
@@ -111,11 +114,15 @@ class BotFeed:
             await self._wake.wait()
             self._wake.clear()
             self._idle.clear()
+            # Many bots' or chats' steps at once: their writes share a commit (and its flush
+            # to disk) instead of waiting for one each. Each step touches its own cursor.
             while self._dirty_bots or self._dirty_chats:
                 if self._dirty_bots:
-                    await self._guard(self._account, self._dirty_bots.pop())
+                    step, dirty = self._account, self._dirty_bots
                 else:
-                    await self._guard(self._chat, self._dirty_chats.pop())
+                    step, dirty = self._chat, self._dirty_chats
+                keys = [dirty.pop() for _ in range(min(len(dirty), STEPS_AT_ONCE))]
+                await asyncio.gather(*(self._guard(step, key) for key in keys))
 
     @staticmethod
     async def _guard(step: Callable[[int], Awaitable[None]], key: int) -> None:
