@@ -39,7 +39,7 @@ TYPES = {".html": b"text/html; charset=utf-8", ".js": b"text/javascript; charset
 def open_database(settings: Settings, url: str | None = None) -> Database:
     url = url or f"sqlite:///{Path(settings.data_dir) / 'steppe.db'}"
     if url.startswith("sqlite:///"):
-        return SqliteDatabase(url[len("sqlite:///"):])
+        return SqliteDatabase(url[len("sqlite:///"):], durable=settings.fsync)
     if url == "sqlite://:memory:":
         return SqliteDatabase(":memory:")
     if url.startswith(("postgresql://", "postgres://")):

@@ -15,7 +15,7 @@ from steppe.services.core import Settings
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(data_dir=args.data, max_body=args.max_body,
                     rate_per_second=args.rate_limit, rate_burst=max(1, int(args.rate_limit * 3)),
-                    send_queue=args.send_queue)
+                    send_queue=args.send_queue, fsync=args.fsync == "on")
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-body", type=int, default=1 << 20, help="request size limit")
     parser.add_argument("--rate-limit", type=float, default=100.0,
                         help="requests per second per user (0: off)")
+    parser.add_argument("--fsync", choices=["on", "off"], default=os.environ.get("STEPPE_FSYNC", "on"),
+                        help="SQLite: on (default), a write is acknowledged once its log is on "
+                             "disk; off, once committed (faster, but a power cut can lose the "
+                             "last acknowledged writes; a crash of the process cannot)")
     parser.add_argument("--send-queue", type=int, default=1024,
                         help="frames queued per connection before it is dropped")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -44,6 +44,7 @@ class Settings:
     code_sender: str = "log"
     max_file_size: int = 2 << 30  # bytes per uploaded file (issue 6)
     file_gc_interval: int = 600  # seconds between collections of uploads and blobs
+    fsync: bool = True  # SQLite: acknowledge a write only once its log is on disk
 
 
 TOPIC = {"chat": "c", "user": "u", "join": "j", "leave": "l"}
