@@ -232,3 +232,13 @@ async def test_a_write_is_acknowledged_only_after_the_log_is_on_disk(tmp_path: P
         assert stored is not None and (stored.id, stored.text) == (sent.id, "kept")
     finally:
         await again.close()
+
+
+def test_the_fsync_setting_reaches_sqlite(tmp_path: Path) -> None:
+    from steppe.app import open_database
+    from steppe.services.core import Settings
+
+    on = open_database(Settings(data_dir=str(tmp_path)))
+    off = open_database(Settings(data_dir=str(tmp_path), fsync=False))
+    assert isinstance(on, SqliteDatabase) and on.durable
+    assert isinstance(off, SqliteDatabase) and not off.durable
