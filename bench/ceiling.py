@@ -67,6 +67,24 @@ _dec = msgspec.json.Decoder(Frame)
 _enc = msgspec.json.Encoder()
 
 
+async def lifespan_or_health(scope: dict[str, Any], receive: Any, send: Any, connections: int
+                             ) -> None:
+    """ASGI lifespan, and any HTTP request answered with the open-connection count."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    elif scope["type"] == "http":
+        body = _enc.encode({"ok": True, "connections": connections})
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
 class Ceiling:
     def __init__(self) -> None:
         self.by_chat: dict[int, list[Any]] = {}
@@ -74,21 +92,10 @@ class Ceiling:
         self.connections = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        elif scope["type"] == "http":
-            body = _enc.encode({"ok": True, "connections": self.connections})
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": body})
-        elif scope["type"] == "websocket":
+        if scope["type"] == "websocket":
             await self.websocket(receive, send)
+        else:
+            await lifespan_or_health(scope, receive, send, self.connections)
 
     async def websocket(self, receive: Any, send: Any) -> None:
         if (await receive())["type"] != "websocket.connect":
@@ -212,19 +219,7 @@ class Plain:
         self.own = own
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        elif scope["type"] == "http":
-            body = _enc.encode({"ok": True, "connections": self.own.connections})
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": body})
+        await lifespan_or_health(scope, receive, send, self.own.connections)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench import workers
@@ -14,13 +15,15 @@ class WorkerFailed(RuntimeError):
 
 
 class Pool:
-    def __init__(self, specs: list[dict[str, Any]]):
+    """Load processes, each running `target(pipe, spec)` (bench/workers.py by default)."""
+
+    def __init__(self, specs: list[dict[str, Any]], target: Callable[..., Any] = workers.main):
         ctx = mp.get_context("spawn")
         self.pipes = []
         self.procs = []
         for spec in specs:
             ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=workers.main, args=(theirs, spec), daemon=True)
+            proc = ctx.Process(target=target, args=(theirs, spec), daemon=True)
             proc.start()
             theirs.close()
             self.pipes.append(ours)

@@ -323,15 +323,21 @@ def main(argv: list[str] | None = None) -> int:
         profile = summarize(Path(args.profile_path), 20)
         Path(args.profile_path).with_suffix(".summary.txt").write_text(profile)
     text = render(results, skipped, info, args, time.monotonic() - started, profile)
+    publish(text, args.out, None if args.no_write else f"{info['host']}.md")
+    return 1 if failed else 0
+
+
+def publish(text: str, out: Path | None, suffix: str | None) -> None:
+    """Print the results and, unless `suffix` is None, write them to `out` or
+    bench/results/<date>-<suffix>."""
     print()
     print(text)
-    if not args.no_write:
-        out = args.out or (ROOT / "bench" / "results"
-                           / f"{dt.date.today().isoformat()}-{info['host']}.md")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        print(f"written to {out}")
-    return 1 if failed else 0
+    if suffix is None:
+        return
+    out = out or ROOT / "bench" / "results" / f"{dt.date.today().isoformat()}-{suffix}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -560,18 +560,7 @@ class MatrixPool(Pool):
     """bench.pool.Pool's protocol, with processes running bench/synapse_load.py."""
 
     def __init__(self, specs: list[dict[str, Any]]):
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        self.pipes = []
-        self.procs = []
-        for spec in specs:
-            ours, theirs = ctx.Pipe()
-            proc = ctx.Process(target=synapse_load.main, args=(theirs, spec), daemon=True)
-            proc.start()
-            theirs.close()
-            self.pipes.append(ours)
-            self.procs.append(proc)
+        super().__init__(specs, target=synapse_load.main)
 
 
 def run_phase(server: SynapseServer, pool: MatrixPool, cmd: dict[str, Any],
@@ -1078,14 +1067,9 @@ def main(argv: list[str] | None = None) -> int:
     info["load_end"] = f"{os.getloadavg()[0]:.2f}"
     info["synapse"] = getattr(opts, "synapse_reported", "") or pip_version
     text = render(pairs, opts, info, time.monotonic() - started)
-    print()
-    print(text)
-    if not opts.no_write:
-        out = opts.out or (ROOT / "bench" / "results"
-                           / f"{dt.date.today().isoformat()}-{info['host']}-synapse.md")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        print(f"written to {out}")
+    from bench.run import publish
+
+    publish(text, opts.out, None if opts.no_write else f"{info['host']}-synapse.md")
     return 1 if failed else 0
 
 
