@@ -242,3 +242,39 @@ def test_the_fsync_setting_reaches_sqlite(tmp_path: Path) -> None:
     off = open_database(Settings(data_dir=str(tmp_path), fsync=False))
     assert isinstance(on, SqliteDatabase) and on.durable
     assert isinstance(off, SqliteDatabase) and not off.durable
+
+
+async def test_the_write_ahead_log_stops_growing_under_a_steady_stream_of_commits(tmp_path: Path
+                                                                                 ) -> None:
+    database = SqliteDatabase(tmp_path / "w.db")
+    await database.open()
+    stores = Stores(database)
+    checkpointer = database._checkpointer
+    assert checkpointer is not None
+    checkpointer.interval, checkpointer.restart_frames = 0.02, 256  # 1 MB of 4 KiB pages
+    await asyncio.sleep(0.6)  # past the first round, which was due in 0.5 s
+    try:
+        a, b = await two_users(stores)
+        chat, _ = await stores.chats.create_private(a, b, NOW)
+        wal = tmp_path / "w.db-wal"
+        sizes, sent = [], []
+        for i in range(150):  # commits with no pause long enough for a passive round to finish
+            got = await asyncio.gather(*(
+                stores.messages.send(draft(chat.id, a, f"{i}-{k} " + "x" * 2000), i * 100 + k)
+                for k in range(1, 51)))
+            sent += [m.id for m, _ in got]
+            sizes.append(wal.stat().st_size)
+        # 7,500 messages of 2 KB wrote some 20 MB of log; started over again and again, the
+        # file stays a few megabytes (without the restarts it grows to the full 20 MB).
+        assert checkpointer.restarts > 0
+        assert max(sizes) < 8 << 20, max(sizes)
+        assert sent == list(range(1, 7501)), "every write went through, in order"
+    finally:
+        await database.close()
+    again = SqliteDatabase(tmp_path / "w.db", durable=False)
+    await again.open()
+    try:
+        last = await MessageStore(again).by_random_id(a, 149 * 100 + 50)
+        assert last is not None and last.id == 7500
+    finally:
+        await again.close()
