@@ -39,8 +39,8 @@ PATH = b"/api/ws"
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEAD = 16 * 1024
 
-CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_PROTOCOL, CLOSE_DATA = 1000, 1001, 1002, 1003
-CLOSE_NO_STATUS, CLOSE_INVALID_TEXT, CLOSE_TOO_BIG, CLOSE_RESTART = 1005, 1007, 1009, 1012
+CLOSE_NORMAL, CLOSE_PROTOCOL, CLOSE_NO_STATUS, CLOSE_INVALID_TEXT = 1000, 1002, 1005, 1007
+CLOSE_TOO_BIG, CLOSE_RESTART = 1009, 1012
 CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED = 4000, 4001  # Steppe's own
 # Close codes a peer may send (RFC 6455 §7.4); anything else is a protocol error.
 _VALID_CODES = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
@@ -93,8 +93,13 @@ class Server:
         self.dirty: list[WebSocket] = []
         self.flush_scheduled = False
         self.sweeper: asyncio.TimerHandle | None = None
+        self.configured = False
 
     def configure(self, config: Any) -> None:
+        """Take uvicorn's settings, once (from the first connection's `config`)."""
+        if self.configured:
+            return
+        self.configured = True
         self.max_size = min(self.max_size, config.ws_max_size or self.max_size)
         self.ping_interval = config.ws_ping_interval
         allowed = config.forwarded_allow_ips
@@ -458,9 +463,8 @@ def protocol_class(api: Api) -> type[WebSocket]:
 
         def __init__(self, config: Any = None, server_state: Any = None, app_state: Any = None,
                      **kw: Any):
-            if config is not None and not getattr(server, "configured", False):
+            if config is not None:
                 server.configure(config)
-                server.configured = True  # type: ignore[attr-defined]
             super().__init__(config, server_state, app_state, **kw)
 
     Bound.server = server
