@@ -131,14 +131,17 @@ class Server:
         return Http(self.url, token)
 
 
-def start_server(tmp: Path, *, clock: Any = None, settings: Settings | None = None) -> Server:
+def start_server(tmp: Path, *, clock: Any = None, settings: Settings | None = None,
+                 ws: Any = None) -> Server:
+    """A server on a loopback port, on its own thread; `ws` another WebSocket implementation
+    for uvicorn than Steppe's own (the app then serves the socket through ASGI)."""
     settings = settings or Settings(data_dir=str(tmp), rate_per_second=0)
     codes = MemoryCodeSender()
     database_url, drop_database = server_database_url(tmp)
     app = Steppe(settings, codes=codes, clock=clock or SystemClock(), database_url=database_url)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio",
-                            ws=app.websocket_protocol, ws_per_message_deflate=False,
+                            ws=ws or app.websocket_protocol, ws_per_message_deflate=False,
                             lifespan="on", log_level="warning", ws_max_size=settings.max_body)
     server = uvicorn.Server(config)
     ready = threading.Event()

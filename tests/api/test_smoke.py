@@ -1,16 +1,34 @@
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from helpers import wait_for
 
-async def wait_for(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    async def poll() -> None:
-        while not cond():
-            await asyncio.sleep(0.005)
-    await asyncio.wait_for(poll(), timeout)
+from steppe.api.hub import AsgiConnection
 
 
 async def test_two_users_chat_live(server) -> None:  # type: ignore[no-untyped-def]
+    await _chat_live(server)
+
+
+async def test_the_websocket_through_asgi_on_another_server(tmp_path: Path, server_harness: Any
+                                                           ) -> None:
+    """Under an ASGI server's own WebSocket (here uvicorn's), the app serves /api/ws itself."""
+    start, stop = server_harness
+    srv = start(tmp_path, ws="websockets-sansio")
+    try:
+        def through_asgi() -> None:
+            conns = [c for cs in srv.app.hub.by_user.values() for c in cs]
+            assert len(conns) == 2 and all(isinstance(c, AsgiConnection) for c in conns)
+
+        await _chat_live(srv, while_open=through_asgi)
+    finally:
+        stop(srv)
+
+
+async def _chat_live(server: Any, while_open: Callable[[], None] = lambda: None) -> None:
     alice = await server.user("Alice")
     bob = await server.user("Bob")
     a = await server.device(alice["token"])
@@ -24,5 +42,6 @@ async def test_two_users_chat_live(server) -> None:  # type: ignore[no-untyped-d
     again = await a.call("messages.sendMessage", peer={"user_id": bob["user"]["id"]},
                          text="hello", random_id=1)
     assert again == msg
+    while_open()
     await a.close()
     await b.close()
