@@ -67,6 +67,20 @@ _dec = msgspec.json.Decoder(Frame)
 _enc = msgspec.json.Encoder()
 
 
+def post(pts: dict[int, int], chat: int, sender: int, text: str) -> tuple[bytes, bytes]:
+    """Take the chat's next pts (also the message id): the message, and its update frame."""
+    n = pts[chat] = pts.get(chat, 0) + 1
+    now = int(time.time())
+    msg = Message(chat, n, sender, now, text)
+    return _enc.encode(msg), b'{"update":' + _enc.encode(NewMessage(chat, n, now, msg)) + b"}"
+
+
+def token_of(token: str) -> tuple[int, list[int]]:
+    """`ceil:<user_id>:<chat_id>,<chat_id>...` -> (user id, chats)."""
+    _, uid, chat_list = token.split(":", 2)
+    return int(uid), [int(c) for c in chat_list.split(",") if c]
+
+
 async def lifespan_or_health(scope: dict[str, Any], receive: Any, send: Any, connections: int
                              ) -> None:
     """ASGI lifespan, and any HTTP request answered with the open-connection count."""
@@ -113,21 +127,14 @@ class Ceiling:
                 p = frame.params
                 if frame.method == "messages.sendMessage" and p.peer is not None:
                     chat = p.peer.chat_id
-                    pts = self.pts.get(chat, 0) + 1
-                    self.pts[chat] = pts
-                    now = int(time.time())
-                    msg = Message(chat, pts, user_id, now, p.text)
+                    msg, update_bytes = post(self.pts, chat, user_id, p.text)
                     await send({"type": "websocket.send", "text": (
-                        b'{"id":' + _enc.encode(frame.id) + b',"result":' + _enc.encode(msg)
-                        + b"}").decode()})
-                    update = (b'{"update":' + _enc.encode(NewMessage(chat, pts, now, msg))
-                              + b"}").decode()
+                        b'{"id":' + _enc.encode(frame.id) + b',"result":' + msg + b"}").decode()})
+                    update = update_bytes.decode()
                     for other in self.by_chat.get(chat, ()):
                         await other({"type": "websocket.send", "text": update})
                 elif frame.method == "connection.authorize":
-                    _, uid, chat_list = p.token.split(":", 2)
-                    user_id = int(uid)
-                    chats = [int(c) for c in chat_list.split(",") if c]
+                    user_id, chats = token_of(p.token)
                     for chat in chats:
                         self.by_chat.setdefault(chat, []).append(send)
                         self.pts.setdefault(chat, 0)
@@ -176,19 +183,14 @@ class OwnTransport:
         p = frame.params
         if frame.method == "messages.sendMessage" and p.peer is not None:
             chat = p.peer.chat_id
-            pts = self.pts.get(chat, 0) + 1
-            self.pts[chat] = pts
-            now = int(time.time())
-            msg = Message(chat, pts, conn.call.user_id, now, p.text)
-            self._answer(conn, frame.id, _enc.encode(msg))
-            update = self.outgoing(b'{"update":' + _enc.encode(NewMessage(chat, pts, now, msg))
-                                   + b"}")
+            msg, update_bytes = post(self.pts, chat, conn.call.user_id, p.text)
+            self._answer(conn, frame.id, msg)
+            update = self.outgoing(update_bytes)
             for other in self.by_chat.get(chat, ()):
                 other.push(update)
         elif frame.method == "connection.authorize":
-            _, uid, chat_list = p.token.split(":", 2)
-            conn.call.user_id = int(uid)
-            chats = self.chats_of[conn] = [int(c) for c in chat_list.split(",") if c]
+            conn.call.user_id, chats = token_of(p.token)
+            self.chats_of[conn] = chats
             for chat in chats:
                 self.by_chat.setdefault(chat, set()).add(conn)
                 self.pts.setdefault(chat, 0)

@@ -60,8 +60,10 @@ class HttpClient(asyncio.Protocol):
     # ---- requests ----------------------------------------------------------------------------
 
     def request(self, method: bytes, path: bytes, body: bytes = b"",
-                content_type: bytes = b"application/json") -> asyncio.Future[tuple[int, bytes]]:
-        """Send one request; the future resolves to (status, body)."""
+                content_type: bytes = b"application/json", headers: bytes = b""
+                ) -> asyncio.Future[tuple[int, bytes]]:
+        """Send one request (`headers`: more header lines, each ending in CRLF); the future
+        resolves to (status, body)."""
         fut: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         if self.lost or self.transport is None:
             fut.set_exception(ConnectionError("connection lost"))
@@ -71,7 +73,7 @@ class HttpClient(asyncio.Protocol):
             return fut
         self.waiter = fut
         head = (method + b" " + path + b" HTTP/1.1\r\nHost: " + self.host
-                + b"\r\nUser-Agent: steppe-bench\r\nContent-Type: " + content_type
+                + b"\r\nUser-Agent: steppe-bench\r\n" + headers + b"Content-Type: " + content_type
                 + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
         self.transport.write(head + body)
         return fut

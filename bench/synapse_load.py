@@ -55,26 +55,8 @@ class MatrixConn(HttpClient):
 
     def call(self, method: bytes, path: bytes, body: bytes | None = None
              ) -> asyncio.Future[tuple[int, bytes]]:
-        fut: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
-        if self.lost or self.transport is None:
-            fut.set_exception(ConnectionError("connection lost"))
-            return fut
-        if self.waiter is not None:
-            fut.set_exception(RuntimeError("one request at a time per connection"))
-            return fut
-        self.waiter = fut
-        head = [method, b" ", path, b" HTTP/1.1\r\nHost: ", self.host,
-                b"\r\nUser-Agent: steppe-bench\r\n"]
-        if self.auth:
-            head += [b"Authorization: Bearer ", self.auth, b"\r\n"]
-        if body is not None:
-            head += [b"Content-Type: application/json\r\nContent-Length: ",
-                     str(len(body)).encode(), b"\r\n"]
-        head.append(b"\r\n")
-        if body:
-            head.append(body)
-        self.transport.write(b"".join(head))
-        return fut
+        auth = b"Authorization: Bearer " + self.auth + b"\r\n" if self.auth else b""
+        return self.request(method, path, body or b"", headers=auth)
 
 
 async def connect(host: str, port: int, token: str = "", *, src: str | None = None,
