@@ -246,13 +246,12 @@ def test_the_fsync_setting_reaches_sqlite(tmp_path: Path) -> None:
 
 async def test_the_write_ahead_log_stops_growing_under_a_steady_stream_of_commits(tmp_path: Path
                                                                                  ) -> None:
-    database = SqliteDatabase(tmp_path / "w.db")
+    # A round every 20 ms; the log starts over past 256 frames (1 MB of 4 KiB pages).
+    database = SqliteDatabase(tmp_path / "w.db", checkpoint_interval=0.02, restart_frames=256)
     await database.open()
     stores = Stores(database)
     checkpointer = database._checkpointer
     assert checkpointer is not None
-    checkpointer.interval, checkpointer.restart_frames = 0.02, 256  # 1 MB of 4 KiB pages
-    await asyncio.sleep(0.6)  # past the first round, which was due in 0.5 s
     try:
         a, b = await two_users(stores)
         chat, _ = await stores.chats.create_private(a, b, NOW)

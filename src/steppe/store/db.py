@@ -100,8 +100,11 @@ class SqliteDb:
 
 
 class SqliteDatabase:
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", durable: bool = True):
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL", durable: bool = True,
+                 checkpoint_interval: float = 0.5, restart_frames: int = 4096):
         self.path = str(path)
+        self.checkpoint_interval = checkpoint_interval
+        self.restart_frames = restart_frames
         self.synchronous = synchronous
         self.durable = durable and self.path != ":memory:"
         self._syncer: WalSyncer | None = None
@@ -131,7 +134,9 @@ class SqliteDatabase:
             # Copying the log back into the database is done by a thread of its own, never
             # inside a commit on the event loop (where it stalls every connection for ms).
             conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = Checkpointer(self.path, self, asyncio.get_running_loop())
+            self._checkpointer = Checkpointer(
+                self.path, self, asyncio.get_running_loop(), interval=self.checkpoint_interval,
+                restart_frames=self.restart_frames)
             self._checkpointer.start()
         if self.durable:
             self._syncer = WalSyncer(self.path, asyncio.get_running_loop())
