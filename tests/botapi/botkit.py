@@ -61,6 +61,16 @@ class Person:
         await self.http.close()
 
 
+async def polling(server: Any, bot_id: int) -> None:
+    """Wait until the bot's getUpdates is waiting on the server."""
+    await wait_for(lambda: bot_id in server.app.botapi.delivery.polls)
+
+
+def settled(server: Any) -> None:
+    """Wait until the bot feed has turned every committed event into updates."""
+    server.run(server.app.services.bots.feed.settled())
+
+
 def new_bot(server: Any, username: str, owner: int = 0, name: str = "") -> tuple[int, str]:
     """Create a bot straight through the service; returns (id, token)."""
     user, token = server.run(server.app.services.bots.accounts.create(owner, username,
@@ -69,13 +79,16 @@ def new_bot(server: Any, username: str, owner: int = 0, name: str = "") -> tuple
 
 
 async def updates_when(server: Any, token: str, count: int, timeout: float = 10.0,
+                       until: Callable[[list[dict[str, Any]]], bool] | None = None,
                        **params: Any) -> dict[str, Any]:
-    """getUpdates (without confirming anything) until it holds at least `count` updates."""
+    """getUpdates (without confirming anything) until it holds at least `count` updates (and,
+    with `until`, until that holds of them)."""
 
     async def poll() -> dict[str, Any]:
         while True:
             _, body = await bot_call(server, token, "getUpdates", **params)
-            if len(body.get("result", [])) >= count:
+            got = body.get("result", [])
+            if len(got) >= count and (until is None or until(got)):
                 return body
             await asyncio.sleep(0.02)
 

@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from botkit import api_id, bot_call, new_bot, supergroup, updates_when
+from botkit import api_id, bot_call, new_bot, polling, settled, supergroup, updates_when
 
 ERROR_KEYS = {"ok", "error_code", "description"}
 
@@ -124,12 +124,12 @@ async def test_get_updates_offsets_limits_and_allowed_updates(server, people) ->
                              allowed_updates=json.dumps(["callback_query"]))
     assert body["result"] == []
     await alice.say({"user_id": bot_id}, "filtered out")
-    await asyncio.sleep(0.2)
+    settled(server)
     _, body = await bot_call(server, token, "getUpdates", allowed_updates="[]")
     assert body["result"] == []
     # long polling: held until an update arrives
     poll = asyncio.create_task(bot_call(server, token, "getUpdates", timeout=10))
-    await asyncio.sleep(0.3)
+    await polling(server, bot_id)
     assert not poll.done()
     await alice.say({"user_id": bot_id}, "wake up")
     _, body = await asyncio.wait_for(poll, 5)
@@ -144,7 +144,7 @@ async def test_conflicts(server, people) -> None:
     alice = await people("Alice")
     bot_id, token = new_bot(server, "conflict_bot", alice.id)
     first = asyncio.create_task(bot_call(server, token, "getUpdates", timeout=10))
-    await asyncio.sleep(0.3)
+    await polling(server, bot_id)
     second = asyncio.create_task(bot_call(server, token, "getUpdates", timeout=1))
     status, body = await asyncio.wait_for(first, 5)
     assert status == 409 and body["description"] == (
@@ -152,7 +152,7 @@ async def test_conflicts(server, people) -> None:
         "instance is running")
     assert (await second)[0] == 200
     poll = asyncio.create_task(bot_call(server, token, "getUpdates", timeout=10))
-    await asyncio.sleep(0.3)
+    await polling(server, bot_id)
     await bot_call(server, token, "setWebhook", url="http://127.0.0.1:9/hook")
     status, body = await asyncio.wait_for(poll, 5)
     assert status == 409 and body["description"] == "Conflict: terminated by setWebhook request"
@@ -232,9 +232,9 @@ async def test_every_object_validates_against_aiogram(server, people) -> None:
     press = asyncio.create_task(alice.call("messages.getBotCallbackAnswer",
                                            peer={"user_id": bot_id},
                                            msg_id=sent["sendMessage"]["message_id"], data="go"))
-    await asyncio.sleep(0.3)
-    _, body = await bot_call(server, token, "getUpdates", allowed_updates=json.dumps(
-        ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]))
+    body = await updates_when(server, token, 1, allowed_updates=json.dumps(
+        ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]),
+        until=lambda got: any("callback_query" in u for u in got))
     valid(GetUpdates, body)
     kinds = {k for u in body["result"] for k in u if k != "update_id"}
     assert {"message", "callback_query", "my_chat_member"} <= kinds
