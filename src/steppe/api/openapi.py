@@ -72,5 +72,11 @@ td{{padding:4px 10px;border-bottom:1px solid #ddd;vertical-align:top}}code{{colo
 or <code>{{"error": {{"code": 400, "type": "MESSAGE_TOO_LONG"}}}}</code>. Live updates arrive on the
 WebSocket as <code>{{"update": {{...}}}}</code>. The machine-readable form is
 <a href="/openapi.json">/openapi.json</a>.</p>
+<p>The WebSocket: a socket silent for 30 s or more is pinged, and dropped if it stays silent for
+another 30 s. The
+server closes with 4000 (TOO_SLOW: the socket did not read its updates; reconnect and call
+<code>updates.getDifference</code>), 4001 (AUTH_KEY_UNREGISTERED: the session ended), 1012 (the
+server is restarting), 1009 (a frame over the size limit), 1002 or 1007 (not WebSocket, or text
+that is not UTF-8).</p>
 <table><tr><th>method</th><th>parameters</th><th>what it does</th></tr>{''.join(rows)}</table>
 </body></html>"""
