@@ -25,12 +25,10 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-__all__ = ["CLOSE_TOO_SLOW", "CLOSE_UNAUTHORIZED", "AsgiConnection", "Hub", "Outgoing"]
-
 
 class Outgoing:
     """One message for the wire, encoded once however many connections send it: `frame` is the
-    whole WebSocket frame for the fast path, `text` the payload for a plain ASGI send."""
+    whole WebSocket frame Steppe's own WebSocket writes, `text` the payload for an ASGI send."""
 
     __slots__ = ("_frame", "_text", "payload")
 
