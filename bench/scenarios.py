@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -688,7 +689,10 @@ def start_profile(server: ServerProcess, path: Path, duration: float) -> subproc
     secs = max(1, int(duration))
     assert server.proc is not None
     return subprocess.Popen([spy, "record", "--pid", str(server.proc.pid), "--duration", str(secs),
-                             "--rate", "200", "--format", "raw", "--nonblocking", "-o", str(path)],
+                             "--rate", "200", "--format", "raw",
+                             # BENCH_PYSPY="--native" samples C frames too (pausing the server)
+                             *os.environ.get("BENCH_PYSPY", "--nonblocking").split(),
+                             "-o", str(path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
