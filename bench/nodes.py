@@ -16,17 +16,36 @@ runs are skipped with the reason in the table.
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
 from bench import accounts
-from bench.scenarios import Person, Run, chat_load, check_server, report_chat, split
-from bench.server import ServerProcess
+from bench.fill import run_fill
+from bench.scenarios import (
+    Person,
+    Run,
+    chat_load,
+    check_server,
+    fanout_measure,
+    idle_measure,
+    report_chat,
+    split,
+)
+from bench.server import ServerProcess, raise_nofile
+
+# Sockets one node is given at most in D and E: its open-files limit (20,000 here) less room for
+# its PostgreSQL pool, the bus, the log pipe and the listening socket.
+NODE_SOCKETS = 18_000
 
 
 class MultiStats:
@@ -114,18 +133,26 @@ def skipped(why: str, counts: list[int], scenario: str) -> Run:
     return run
 
 
-def scenario_nodes(opts: Any) -> list[Run]:
-    counts = opts.nodes
-    which = opts.nodes_scenario
+def preflight(opts: Any) -> str | None:
+    """Why the multi-node runs cannot run here, or None."""
     bus_port = 6379 if opts.bus.startswith("redis") else 4222
     for url, port, what in ((opts.pg, 5432, "PostgreSQL"), (opts.bus, bus_port, "the bus")):
         why = reachable(url, port)
         if why:
-            return [skipped(f"{what} at {url}: {why}", counts, which)]
+            return f"{what} at {url}: {why}"
     try:
         import asyncpg  # noqa: F401
     except ImportError:
-        return [skipped("asyncpg is not installed", counts, which)]
+        return "asyncpg is not installed"
+    return None
+
+
+def scenario_nodes(opts: Any) -> list[Run]:
+    counts = opts.nodes
+    which = opts.nodes_scenario
+    why = preflight(opts)
+    if why:
+        return [skipped(why, counts, which)]
     runs: list[Run] = []
     per_count: list[tuple[int, float]] = []
     for n in counts:
@@ -168,21 +195,27 @@ class NodeRefused(RuntimeError):
     pass
 
 
+def start_nodes(opts: Any, n: int, db_url: str, data: str, nodes: list[ServerProcess]) -> None:
+    """Start `n` nodes on one database and bus, node 1 first (it applies the migrations); each
+    started node is appended to `nodes` (the caller stops them)."""
+    for i in range(n):
+        node = ServerProcess("steppe", database=db_url, serve_args=["--bus", opts.bus],
+                             data=data)
+        try:
+            node.start(timeout=90)
+        except RuntimeError as exc:
+            lines = [x.strip() for x in str(exc).splitlines()
+                     if x.strip() and not set(x.strip()) <= set("^~ ")]
+            raise NodeRefused(f"node {i + 1} of {n} refused `--database {db_url} --bus "
+                              f"{opts.bus}`: {' / '.join(lines[-2:])[-400:]}") from None
+        nodes.append(node)
+
+
 def run_on_nodes(opts: Any, n: int, which: str, db_url: str) -> Run:
     data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
     nodes: list[ServerProcess] = []
     try:
-        for i in range(n):
-            node = ServerProcess("steppe", database=db_url, serve_args=["--bus", opts.bus],
-                                 data=data)
-            try:
-                node.start(timeout=90)
-            except RuntimeError as exc:
-                lines = [x.strip() for x in str(exc).splitlines()
-                         if x.strip() and not set(x.strip()) <= set("^~ ")]
-                raise NodeRefused(f"node {i + 1} of {n} refused `--database {db_url} --bus "
-                                  f"{opts.bus}`: {' / '.join(lines[-2:])[-400:]}") from None
-            nodes.append(node)
+        start_nodes(opts, n, db_url, data, nodes)
         cluster = Cluster(nodes)
         ports = [node.port for node in nodes]
         label = (f"on {n} node{'s' if n > 1 else ''} (PostgreSQL + "
@@ -231,3 +264,126 @@ def run_on_nodes(opts: Any, n: int, which: str, db_url: str) -> Run:
         for node in nodes:
             node.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+# ---- D and E over several nodes ------------------------------------------------------------------
+
+@contextmanager
+def fresh_database(opts: Any, tag: str) -> Iterator[str]:
+    """A new database `steppe_bench_<pid>_<tag>` on the --pg server, dropped afterwards."""
+    db = f"steppe_bench_{os.getpid()}_{tag}"
+    asyncio.run(_admin(opts.pg, f'DROP DATABASE IF EXISTS "{db}"'))
+    asyncio.run(_admin(opts.pg, f'CREATE DATABASE "{db}"'))
+    try:
+        yield opts.pg.rstrip("/") + "/" + db
+    finally:
+        try:
+            asyncio.run(_admin(opts.pg, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+
+
+def pooled(db_url: str, n: int) -> str:
+    """The nodes' database URL: each node's asyncpg pool capped so that n nodes stay well under
+    PostgreSQL's max_connections (100 by default), which other users of the server share."""
+    return f"{db_url}?pool_max={max(4, min(20, 72 // n))}"
+
+
+def _node_cap() -> int:
+    return min(NODE_SOCKETS, raise_nofile() - 2000)
+
+
+def _skip(key: str, title: str, why: str) -> Run:
+    run = Run(key, f"{title}: skipped", "steppe")
+    run.add("skipped", None, "", "none", text=why)
+    return run
+
+
+def scenario_d_nodes(opts: Any, target: str) -> list[Run]:
+    """D (`--only D --nodes K[,K...]`): each node count × each `--d-conns` size, on a fresh
+    database filled by bench/fill.py."""
+    if target != "steppe":
+        return []  # the ceiling is one process: it stays under its own open-files limit
+    why = preflight(opts)
+    if why:
+        return [_skip("D", f"fan-out on {opts.nodes} nodes", why)]
+    return [fanout_on_nodes(opts, k, asked) for k in opts.nodes for asked in opts.d_conns]
+
+
+def scenario_e_nodes(opts: Any, target: str) -> list[Run]:
+    """E (`--only E --nodes K[,K...]`): `--e-conns` idle sockets over each node count."""
+    if target != "steppe":
+        return []
+    why = preflight(opts)
+    if why:
+        return [_skip("E", f"idle connections on {opts.nodes} nodes", why)]
+    return [idle_on_nodes(opts, k) for k in opts.nodes]
+
+
+def _where(opts: Any, k: int) -> str:
+    return (f"{k} node{'s' if k > 1 else ''} (PostgreSQL + "
+            f"{urlparse(opts.bus).scheme.upper()})")
+
+
+def fanout_on_nodes(opts: Any, k: int, asked: int) -> Run:
+    cap = _node_cap()
+    n = min(asked, k * cap - 1)  # node 1 also holds the owner's socket
+    capped = (f" (asked {asked:,}; {k} node{'s' if k > 1 else ''} × {cap:,} sockets at most)"
+              if n < asked else "")
+    run = Run("D", f"fan-out: one channel post to {n:,} connected subscribers{capped} on "
+              f"{_where(opts, k)}, subscribers round-robin over the nodes, the owner on node 1",
+              "steppe")
+    with fresh_database(opts, f"d{k}_{n}") as db_url:
+        data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
+        nodes: list[ServerProcess] = []
+        try:
+            t0 = time.monotonic()
+            filled = run_fill(sys.executable, data, db_url, n + 1, channel=True)
+            t1 = time.monotonic()
+            start_nodes(opts, k, pooled(db_url, k), data, nodes)
+            run.notes.append(
+                f"set-up (not in the figures): {n + 1:,} accounts with a token each, the channel "
+                f"and its {n:,} subscribers written by bench/fill.py (Steppe's store, its bulk "
+                f"fast path) {t1 - t0:.1f}s; {k} nodes started {time.monotonic() - t1:.1f}s")
+            tokens = filled["tokens"]
+            fanout_measure(Cluster(nodes), run, opts, tokens[1:], tokens[0],  # type: ignore[arg-type]
+                           int(filled["chat"]), "steppe", nodes=nodes)
+        except NodeRefused as exc:
+            return _skip("D", run.label, str(exc))
+        finally:
+            for node in nodes:
+                node.stop()
+            shutil.rmtree(data, ignore_errors=True)
+    return run
+
+
+def idle_on_nodes(opts: Any, k: int) -> Run:
+    cap = _node_cap()
+    n = min(opts.e_conns, k * cap)
+    procs = max(opts.procs, math.ceil(n / 15000))
+    capped = (f" (asked {opts.e_conns:,}; {k} node{'s' if k > 1 else ''} × {cap:,} sockets at "
+              "most)" if n < opts.e_conns else "")
+    run = Run("E", f"idle authorized WebSockets: {n:,}{capped} on {_where(opts, k)}, "
+              "round-robin over the nodes", "steppe")
+    with fresh_database(opts, f"e{k}_{n}") as db_url:
+        data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
+        nodes: list[ServerProcess] = []
+        try:
+            t0 = time.monotonic()
+            filled = run_fill(sys.executable, data, db_url, n, channel=False)
+            t1 = time.monotonic()
+            start_nodes(opts, k, pooled(db_url, k), data, nodes)
+            run.notes.append(
+                f"set-up (not in the figures): {n:,} accounts with a token each written by "
+                f"bench/fill.py (Steppe's store, its bulk fast path) {t1 - t0:.1f}s; {k} nodes "
+                f"started {time.monotonic() - t1:.1f}s")
+            time.sleep(1.0)
+            idle_measure(Cluster(nodes), run, opts, filled["tokens"], procs,  # type: ignore[arg-type]
+                         nodes=nodes)
+        except NodeRefused as exc:
+            return _skip("E", run.label, str(exc))
+        finally:
+            for node in nodes:
+                node.stop()
+            shutil.rmtree(data, ignore_errors=True)
+    return run

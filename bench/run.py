@@ -123,6 +123,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     only = [s.strip().upper() for s in args.only.split(",") if s.strip()]
     # `--only A --nodes 1,2,3` runs the multi-node runs (and A); `--only N` just them
     args.run_nodes = bool(args.nodes) and (not only or "N" in only or args.nodes_scenario in only)
+    # `--only D --nodes 3` (or E): D and E themselves run over the nodes (bench/nodes.py)
+    args.nodes_de = bool(args.nodes) and any(k in only for k in "DE")
     args.only = [k for k in only if k != "N"] if only else list(ORDER)
     if only == ["N"]:
         args.only = []
@@ -245,7 +247,9 @@ def render(results: list[tuple[Run, dict[str, Run]]], skipped: list[str], info: 
         f"- **Software**: Python {info['python']}, SQLite {info['sqlite']}, {info['libs']}",
         f"- **Database**: {args.database or 'SQLite (default, WAL)'}; server: "
         "`steppe --data TMP --rate-limit 0 serve --port P` (uvicorn + httptools for HTTP,"
-        " Steppe's own WebSocket protocol, uvloop)",
+        " Steppe's own WebSocket protocol, uvloop)"
+        + (f"; multi-node runs (D and E over nodes too): PostgreSQL at {args.pg}, bus {args.bus}"
+           if args.nodes_de or args.run_nodes else ""),
         f"- **Command**: `{' '.join(shlex.quote(a) for a in ['python', '-m', 'bench.run', *sys.argv[1:]])}`"
         f" — took {elapsed:.0f}s",
         f"- **Load average** (1 min) at start → end: {info['load_start']} → {info['load_end']}. "
@@ -279,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         if key not in SCENARIOS:
             continue
         title, func, has_ceiling = SCENARIOS[key]
-        targets = ["steppe"] + (args.ceilings if has_ceiling and not args.no_ceiling else [])
+        over_nodes = args.nodes_de and key in "DE"  # the ceiling is one process: not over nodes
+        targets = ["steppe"] + (args.ceilings if has_ceiling and not args.no_ceiling
+                                and not over_nodes else [])
         got: dict[str, list[Run]] = {}
         for target in targets:
             print(f"[{time.monotonic() - started:5.0f}s] {key} ({title}) against {target} ...",

@@ -280,6 +280,10 @@ def scenario_c(opts: Any, target: str) -> list[Run]:
 # ---- E: idle connections -----------------------------------------------------------------------
 
 def scenario_e(opts: Any, target: str) -> list[Run]:
+    if getattr(opts, "nodes_de", False):  # `--only E --nodes K`: over several nodes
+        from bench.nodes import scenario_e_nodes
+
+        return scenario_e_nodes(opts, target)
     limit = raise_nofile()
     n = min(opts.e_conns, limit - 300)
     procs = max(opts.procs, math.ceil(n / 15000))
@@ -293,45 +297,79 @@ def scenario_e(opts: Any, target: str) -> list[Run]:
         else:
             tokens = [p.token for p in ceiling_people(n, lambda i: [])]
         time.sleep(1.0)
-        specs = [{"job": "idle", "host": server.host, "port": server.port,
-                  "srcs": srcs_for(i, 4), "tokens": [tokens[k] for k in idx],
-                  "concurrency": opts.e_concurrency, "hold": 300}
-                 for i, idx in enumerate(split(n, procs))]
-        snap = Snapshot(server)
-        with Pool(specs) as pool:
-            ready = pool.recv_all(600)
-            connect_wall = max(r["elapsed"] for r in ready)
-            cpu_connect = server.stats.cpu() - snap.cpu0  # type: ignore[union-attr]
-            time.sleep(2.0)
-            snap.finish()
-            fds = server.stats.fds()  # type: ignore[union-attr]
-            pool.send_all({"cmd": "close"})
-            done = pool.recv_all(120)
-        opened = sum(r["opened"] for r in ready)
-        failed = sum(r["failed"] for r in ready)
-        still = sum(d["still_open"] for d in done)
-        took = [t for r in ready for t in r["connect_ms"]]
-        per_conn = (snap.rss - snap.rss0) / max(1, opened)
-        run.add("connections open", opened, "", "none",
-                text=f"{opened:,} of {n:,} ({failed} failed; {still:,} still open at the end; "
-                     f"server fds {fds:,})")
-        run.add("RSS per idle connection", per_conn, "KiB", "lower")
-        run.add("server RSS before → after", snap.rss / 1024, "MiB", "none",
-                text=f"{snap.rss0 / 1024:.0f} → {snap.rss / 1024:.0f} MiB")
-        run.add("connect + authorize rate", opened / max(1e-9, connect_wall), "conn/s", "higher")
-        lat = percentiles(took)
-        run.add("connect + authorize latency p50/p95/p99/max", lat["p50"], "ms", "lower",
-                latency=lat)
-        run.add("server CPU (connecting)", cpu_connect, "s", "none")
-        run.add("server peak RSS", snap.peak / 1024, "MiB", "lower")
-        run.add("load generator CPU", sum(r["cpu"] for r in ready), "s", "none")
-        run.add("other processes on the machine meanwhile", None, "", "none",
-                text=snap.others(sum(r["cpu"] for r in ready)))
-        run.ok = failed == 0 and still == opened
-        if failed:
-            run.notes.append(f"connect errors, e.g. {ready[0].get('errors')}")
-        check_server(server, [run])
+        idle_measure(server, run, opts, tokens, procs)
     return [run]
+
+
+def idle_measure(server: ServerProcess, run: Run, opts: Any, tokens: list[str], procs: int,
+                 nodes: list[ServerProcess] | None = None) -> None:
+    """Open and authorize one socket per token (spread over `procs` load processes, 4 source
+    addresses each), hold them 2 s, read the server's memory, close them. With `nodes` (a
+    multi-node run; `server` is then their Cluster), socket k goes to node k mod len(nodes) and
+    each node gets its own rows."""
+    n = len(tokens)
+    ports = [node.port for node in nodes] if nodes else None
+    specs = [{"job": "idle", "host": server.host, "port": server.port,
+              "srcs": srcs_for(i, 4), "tokens": [tokens[k] for k in idx],
+              "concurrency": opts.e_concurrency, "hold": 300,
+              "ports": [ports[k % len(ports)] for k in idx] if ports else None}
+             for i, idx in enumerate(split(n, procs))]
+    rss0 = [node.stats.rss_kb() for node in nodes or []]  # type: ignore[union-attr]
+    snap = Snapshot(server)
+    with Pool(specs) as pool:
+        ready = pool.recv_all(600)
+        connect_wall = max(r["elapsed"] for r in ready)
+        cpu_connect = server.stats.cpu() - snap.cpu0  # type: ignore[union-attr]
+        time.sleep(2.0)
+        snap.finish()
+        fds = server.stats.fds()  # type: ignore[union-attr]
+        per_node = [(node.stats.rss_kb(), node.stats.fds(), node.stats.cpu())  # type: ignore[union-attr]
+                    for node in nodes or []]
+        pool.send_all({"cmd": "close"})
+        done = pool.recv_all(120)
+    opened = sum(r["opened"] for r in ready)
+    failed = sum(r["failed"] for r in ready)
+    still = sum(d["still_open"] for d in done)
+    took = [t for r in ready for t in r["connect_ms"]]
+    per_conn = (snap.rss - snap.rss0) / max(1, opened)
+    where = "sum over the nodes" if nodes else "server"
+    run.add("connections open", opened, "", "none",
+            text=f"{opened:,} of {n:,} ({failed} failed; {still:,} still open at the end; "
+                 f"{where} fds {fds:,})")
+    run.add("RSS per idle connection", per_conn, "KiB", "lower",
+            text=(f"{fmt(per_conn, 'KiB')} (sum of the nodes' RSS growth ÷ connections)"
+                  if nodes else None))
+    run.add("server RSS before → after", snap.rss / 1024, "MiB", "none",
+            text=f"{snap.rss0 / 1024:.0f} → {snap.rss / 1024:.0f} MiB"
+                 + (" (sum over the nodes)" if nodes else ""))
+    if nodes:
+        by_port: dict[int, int] = {}
+        for r in ready:
+            for port, count in r["by_port"].items():
+                by_port[port] = by_port.get(port, 0) + count
+        for i, node in enumerate(nodes):
+            got = by_port.get(node.port, 0)
+            rss, node_fds, _ = per_node[i]
+            run.add(f"node {i + 1}", (rss - rss0[i]) / max(1, got), "KiB", "none",
+                    text=f"{got:,} connections, RSS {rss0[i] / 1024:.0f} → {rss / 1024:.0f} MiB "
+                         f"({(rss - rss0[i]) / max(1, got):.2f} KiB each), {node_fds:,} fds")
+    run.add("connect + authorize rate", opened / max(1e-9, connect_wall), "conn/s", "higher")
+    lat = percentiles(took)
+    run.add("connect + authorize latency p50/p95/p99/max", lat["p50"], "ms", "lower",
+            latency=lat)
+    run.add("server CPU (connecting)", cpu_connect, "s", "none",
+            text=f"{cpu_connect:.1f} s (sum over the nodes)" if nodes else None)
+    run.add("server peak RSS", snap.peak / 1024, "MiB", "lower",
+            text=f"{snap.peak / 1024:.0f} MiB (sum of the nodes' peaks)" if nodes else None)
+    run.add("load generator CPU", sum(r["cpu"] for r in ready), "s", "none",
+            text=(f"{sum(r['cpu'] for r in ready):.1f} s in {len(specs)} processes × 4 source "
+                  "addresses") if nodes else None)
+    run.add("other processes on the machine meanwhile", None, "", "none",
+            text=snap.others(sum(r["cpu"] for r in ready)))
+    run.ok = failed == 0 and still == opened
+    if failed:
+        run.notes.append(f"connect errors, e.g. {[e for r in ready for e in r.get('errors', [])][:3]}")
+    check_server(server, [run])
 
 
 # ---- F: reconnect storm ------------------------------------------------------------------------
@@ -456,6 +494,10 @@ def scenario_b(opts: Any, target: str) -> list[Run]:
 # ---- D: channel fan-out --------------------------------------------------------------------------
 
 def scenario_d(opts: Any, target: str) -> list[Run]:
+    if getattr(opts, "nodes_de", False):  # `--only D --nodes K`: over several nodes
+        from bench.nodes import scenario_d_nodes
+
+        return scenario_d_nodes(opts, target)
     limit = raise_nofile()
     return [fanout_once(opts, target, n, limit) for n in opts.d_conns]
 
@@ -483,76 +525,105 @@ def fanout_once(opts: Any, target: str, asked: int, limit: int) -> Run:
             people = ceiling_people(n + 1, lambda i: [1])
             tokens = [p.token for p in people[1:]]
             poster = people[0].token
-        procs = max(opts.procs, math.ceil(n / 10000))
-        specs = [{"job": "fanout", "host": server.host, "port": server.port,
-                  "srcs": srcs_for(i, 4), "tokens": [tokens[k] for k in idx], "chat": chat,
-                  "concurrency": opts.e_concurrency, "poster": poster if i == 0 else None,
-                  "hold": 900}
-                 for i, idx in enumerate(split(n, procs))]
-        tc = time.monotonic()
-        with Pool(specs) as pool:
-            ready = pool.recv_all(600)
-            connect_wall = time.monotonic() - tc
-            opened = sum(r["opened"] for r in ready)
-            failed = sum(r["failed"] for r in ready)
-            time.sleep(1.0)  # let the connects' own chatter settle
-            snap = Snapshot(server)
-            posts = []
-            wait = 10 + n / 2000
-            for k in range(opts.d_posts):
-                pool.send_all({"at": time.monotonic_ns() + NS // 5, "text": f"fan-out post {k + 1}",
-                               "timeout": wait})
-                got = pool.recv_all(wait + 60)
-                posts.append(got)
-                time.sleep(0.3)
-            snap.finish()
-        load_cpu = sum(g["cpu"] for post in posts for g in post)
-        lasts, replies, per_device, problems = [], [], [], []
-        complete = 0
-        for k, got in enumerate(posts):
-            sent_at = got[0]["sent_at"]
-            if got[0]["error"] or not sent_at:
-                problems.append(f"post {k + 1} failed: {got[0]['error']}")
-                continue
-            replies.append((got[0]["reply_at"] - sent_at) / 1e6)
-            arrivals = [a for g in got for a in g["arrivals"]]
-            received = len(arrivals)
-            dups = sum(g["dups"] for g in got)
-            if received == opened and not dups:
-                complete += 1
-            else:
-                problems.append(f"post {k + 1}: {received:,} of {opened:,} sockets got it, "
-                                f"{dups} twice or more, {sum(g['lost'] for g in got)} sockets lost")
-            if arrivals:
-                lasts.append((max(arrivals) - sent_at) / 1e6)
-                per_device.extend((a - sent_at) / 1e6 for a in arrivals)
-        mid = sorted(lasts)[len(lasts) // 2] if lasts else None
-        run.add("connected subscribers", opened, "", "none",
-                text=f"{opened:,} of {n:,} ({failed} failed) in {connect_wall:.1f}s, "
-                     f"{procs} load processes × 4 source addresses")
-        run.add("time until the last device has the post", mid, "ms", "lower",
-                text=(f"{fmt(mid, 'ms')} (median of {len(lasts)}; each: "
-                      + " / ".join(fmt(x) for x in lasts) + " ms)") if lasts else "n/a")
-        run.add("per-device delivery (post → socket) p50/p95/p99/max",
-                percentiles(per_device)["p50"], "ms", "lower", latency=percentiles(per_device))
-        run.add("post RPC round trip (owner's send → reply)",
-                sorted(replies)[len(replies) // 2] if replies else None, "ms", "lower")
-        run.add("deliveries/s while fanning out", n / (mid / 1000) if mid else None, "/s",
-                "higher")
-        run.add("completeness", None, "", "none",
-                text=(f"OK: each of {len(posts)} posts reached all {opened:,} sockets once"
-                      if not problems else "; ".join(problems[:3])))
-        run.add("server CPU (all posts)", snap.cpu, "s", "none")
-        run.add("server peak RSS", snap.peak / 1024, "MiB", "lower")
-        run.add("load generator CPU (all posts)", load_cpu, "s", "none")
-        run.add("other processes on the machine meanwhile", None, "", "none",
-                text=snap.others(load_cpu))
-        if target == "steppe" and n >= 10_000 and mid is not None:
-            run.notes.append(f"target: {n:,} subscribers within 1 s: "
-                             + ("met" if mid <= 1000 else "not met"))
-        run.ok = not problems and failed == 0
-        check_server(server, [run])
+        fanout_measure(server, run, opts, tokens, poster, chat, target)
     return run
+
+
+def fanout_measure(server: ServerProcess, run: Run, opts: Any, tokens: list[str], poster: str,
+                   chat: int, target: str, nodes: list[ServerProcess] | None = None) -> None:
+    """Connect one socket per subscriber token and the owner's (`poster`) in the first load
+    process; `d_posts` single posts, each timed from the owner's send to the last socket's copy.
+    With `nodes` (a multi-node run; `server` is their Cluster), subscriber k connects to node
+    k mod len(nodes) and the owner to node 1, so the other nodes get each post over the bus."""
+    n = len(tokens)
+    ports = [node.port for node in nodes] if nodes else None
+    procs = max(opts.procs, math.ceil(n / 10000))
+    specs = [{"job": "fanout", "host": server.host, "port": server.port,
+              "srcs": srcs_for(i, 4), "tokens": [tokens[k] for k in idx], "chat": chat,
+              "concurrency": opts.e_concurrency, "poster": poster if i == 0 else None,
+              "hold": 900, "ports": [ports[k % len(ports)] for k in idx] if ports else None}
+             for i, idx in enumerate(split(n, procs))]
+    tc = time.monotonic()
+    with Pool(specs) as pool:
+        ready = pool.recv_all(600)
+        connect_wall = time.monotonic() - tc
+        opened = sum(r["opened"] for r in ready)
+        failed = sum(r["failed"] for r in ready)
+        time.sleep(1.0)  # let the connects' own chatter settle
+        snap = Snapshot(server)
+        posts = []
+        wait = 10 + n / 2000
+        for k in range(opts.d_posts):
+            pool.send_all({"at": time.monotonic_ns() + NS // 5, "text": f"fan-out post {k + 1}",
+                           "timeout": wait})
+            got = pool.recv_all(wait + 60)
+            posts.append(got)
+            time.sleep(0.3)
+        snap.finish()
+    load_cpu = sum(g["cpu"] for post in posts for g in post)
+    lasts, replies, per_device, problems = [], [], [], []
+    complete = 0
+    for k, got in enumerate(posts):
+        sent_at = got[0]["sent_at"]
+        if got[0]["error"] or not sent_at:
+            problems.append(f"post {k + 1} failed: {got[0]['error']}")
+            continue
+        replies.append((got[0]["reply_at"] - sent_at) / 1e6)
+        arrivals = [a for g in got for a in g["arrivals"]]
+        received = len(arrivals)
+        dups = sum(g["dups"] for g in got)
+        if received == opened and not dups:
+            complete += 1
+        else:
+            problems.append(f"post {k + 1}: {received:,} of {opened:,} sockets got it, "
+                            f"{dups} twice or more, {sum(g['lost'] for g in got)} sockets lost")
+        if arrivals:
+            lasts.append((max(arrivals) - sent_at) / 1e6)
+            per_device.extend((a - sent_at) / 1e6 for a in arrivals)
+    mid = sorted(lasts)[len(lasts) // 2] if lasts else None
+    run.add("connected subscribers", opened, "", "none",
+            text=f"{opened:,} of {n:,} ({failed} failed) in {connect_wall:.1f}s, "
+                 f"{procs} load processes × 4 source addresses")
+    if nodes:
+        by_port: dict[int, int] = {}
+        for r in ready:
+            for port, count in r["by_port"].items():
+                by_port[port] = by_port.get(port, 0) + count
+        # per node: the median over the posts of the time its last socket had the post
+        node_last = []
+        for node in nodes:
+            times = sorted((max((g["last_by_port"].get(node.port, 0) for g in got), default=0)
+                            - got[0]["sent_at"]) / 1e6
+                           for got in posts if got[0]["sent_at"] and not got[0]["error"])
+            node_last.append(fmt(times[len(times) // 2], "ms") if times else "n/a")
+        run.add("subscribers per node, its last device (median of the posts)", None, "", "none",
+                text="; ".join(f"node {i + 1}{' (the owner)' if i == 0 else ''} "
+                               f"{by_port.get(node.port, 0):,} sockets, last {node_last[i]}"
+                               for i, node in enumerate(nodes)))
+    run.add("time until the last device has the post", mid, "ms", "lower",
+            text=(f"{fmt(mid, 'ms')} (median of {len(lasts)}, max {fmt(max(lasts), 'ms')}; each: "
+                  + " / ".join(fmt(x) for x in lasts) + " ms)") if lasts else "n/a")
+    run.add("per-device delivery (post → socket) p50/p95/p99/max",
+            percentiles(per_device)["p50"], "ms", "lower", latency=percentiles(per_device))
+    run.add("post RPC round trip (owner's send → reply)",
+            sorted(replies)[len(replies) // 2] if replies else None, "ms", "lower")
+    run.add("deliveries/s while fanning out", n / (mid / 1000) if mid else None, "/s",
+            "higher")
+    run.add("completeness", None, "", "none",
+            text=(f"OK: each of {len(posts)} posts reached all {opened:,} sockets once"
+                  if not problems else "; ".join(problems[:3])))
+    run.add("server CPU (all posts)", snap.cpu, "s", "none",
+            text=f"{snap.cpu:.2f} s (sum over the nodes)" if nodes else None)
+    run.add("server peak RSS", snap.peak / 1024, "MiB", "lower",
+            text=f"{snap.peak / 1024:.0f} MiB (sum of the nodes' peaks)" if nodes else None)
+    run.add("load generator CPU (all posts)", load_cpu, "s", "none")
+    run.add("other processes on the machine meanwhile", None, "", "none",
+            text=snap.others(load_cpu))
+    if target == "steppe" and n >= 10_000 and mid is not None:
+        run.notes.append(f"target: {n:,} subscribers within 1 s: "
+                         + ("met" if mid <= 1000 else "not met"))
+    run.ok = not problems and failed == 0
+    check_server(server, [run])
 
 
 # ---- G: Bot API ----------------------------------------------------------------------------------

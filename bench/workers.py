@@ -98,6 +98,17 @@ async def open_many(host: str, port: int, srcs: list[str], count: int, concurren
     return socks, took, states, errors
 
 
+def by_port(socks: list[WsClient | None], ports: list[int | None] | None, port: int
+            ) -> dict[int, int]:
+    """Sockets opened per server port (per node of a multi-node run)."""
+    out: dict[int, int] = {}
+    for i, ws in enumerate(socks):
+        if ws is not None:
+            p = (ports[i] if ports else None) or port
+            out[p] = out.get(p, 0) + 1
+    return out
+
+
 # ---- chat load (A, C) --------------------------------------------------------------------------
 
 @dataclass
@@ -325,13 +336,15 @@ class ChatLoad:
 async def idle(spec: dict[str, Any], pipe: Pipe) -> None:
     cpu0 = cpu_seconds()
     t0 = clock()
+    ports = spec.get("ports")
     socks, took, _, errors = await open_many(
         spec["host"], spec["port"], spec["srcs"], len(spec["tokens"]), spec.get("concurrency", 256),
-        spec["tokens"])
+        spec["tokens"], ports=ports)
     elapsed = (clock() - t0) / NS
     opened = [ws for ws in socks if ws is not None]
     pipe.put({"ready": True, "opened": len(opened), "failed": len(errors), "errors": errors[:5],
-              "connect_ms": took, "elapsed": elapsed, "cpu": cpu_seconds() - cpu0})
+              "connect_ms": took, "elapsed": elapsed, "cpu": cpu_seconds() - cpu0,
+              "by_port": by_port(socks, ports, spec["port"])})
     await pipe.get(spec.get("hold", 600))
     still = sum(1 for ws in opened if not ws.lost)
     for ws in opened:
@@ -409,9 +422,10 @@ async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
     host, port, srcs, chat = spec["host"], spec["port"], spec["srcs"], spec["chat"]
     cpu0 = cpu_seconds()
     t0 = clock()
+    ports = spec.get("ports")
     socks, took, _, errors = await open_many(host, port, srcs, len(spec["tokens"]),
                                              spec.get("concurrency", 256), spec["tokens"],
-                                             timeout=120)
+                                             timeout=120, ports=ports)
     opened = [ws for ws in socks if ws is not None]
     elapsed = (clock() - t0) / NS
     poster: WsClient | None = None
@@ -419,8 +433,10 @@ async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
         poster = await wsclient.connect(host, port, src=srcs[0], timeout=60)
         await wsclient.call(poster, "connection.authorize", {"token": spec["poster"]}, 60)
     n = len(opened)
+    node_of = [(ports[j] if ports else None) or port for j, ws in enumerate(socks)
+               if ws is not None]  # the server port (node) of each opened socket
     got = bytearray(n)  # copies of the current post per socket (capped at 255)
-    cur: dict[str, Any] = {"text": None, "arrivals": array("q"), "stale": 0}
+    cur: dict[str, Any] = {"text": None, "arrivals": array("q"), "stale": 0, "last_by_port": {}}
 
     def watcher(i: int) -> Callable[[Event, int], None]:
         def on_update(ev: Event, now: int) -> None:
@@ -431,6 +447,9 @@ async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
                 return
             if not got[i]:
                 cur["arrivals"].append(now)
+                last = cur["last_by_port"]
+                if now > last.get(node_of[i], 0):
+                    last[node_of[i]] = now
             if got[i] < 255:
                 got[i] += 1
         return on_update
@@ -438,7 +457,8 @@ async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
     for i, ws in enumerate(opened):
         ws.on_update = watcher(i)
     pipe.put({"ready": True, "opened": n, "failed": len(errors), "errors": errors[:5],
-              "connect_ms": took, "elapsed": elapsed, "cpu": cpu_seconds() - cpu0})
+              "connect_ms": took, "elapsed": elapsed, "cpu": cpu_seconds() - cpu0,
+              "by_port": by_port(socks, ports, port)})
     for _ in range(10_000):
         msg = await pipe.get(spec.get("hold", 900))
         if msg.get("cmd") == "close":
@@ -446,6 +466,7 @@ async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
         cur["text"] = msg["text"]
         cur["arrivals"] = array("q")
         cur["stale"] = 0
+        cur["last_by_port"] = {}
         got[:] = bytes(n)
         cpu0 = cpu_seconds()
         await asyncio.sleep(max(0.0, (msg["at"] - clock()) / NS))
@@ -469,6 +490,7 @@ async def fanout(spec: dict[str, Any], pipe: Pipe) -> None:
         pipe.put({"phase": "posted", "arrivals": cur["arrivals"], "received": len(cur["arrivals"]),
                   "dups": sum(1 for g in got if g > 1), "lost": sum(1 for ws in opened if ws.lost),
                   "stale": cur["stale"], "sent_at": sent_at, "reply_at": reply_at,
+                  "last_by_port": cur["last_by_port"],
                   "error": error, "cpu": cpu_seconds() - cpu0})
     for ws in opened:
         ws.close()
