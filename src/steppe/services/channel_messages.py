@@ -111,6 +111,48 @@ class ChannelMessages:
         assert msg is not None
         return msg
 
+    async def post_plain(self, actor: int, template: Message, random_id: int | None
+                         ) -> Message | None:
+        """A plain message (text, entities, silent) to a supergroup or channel that asks for
+        nothing more: no signature, no discussion group, no slow mode, no topics. The sender's
+        membership and rights are read and checked by the write itself; None, and nothing
+        written, sends the message the full way, which also gives any refusal its error."""
+        content = content_of(template)
+        now = template.date
+
+        def decide(chat: Chat, info: ch.ChatInfo, member: Member | None,
+                   rights: ch.RightsRow | None, is_bot: bool) -> Message | None:
+            if chat.kind not in ch.BIG_KINDS or member is None:
+                return None
+            if (info.signatures or info.linked_chat_id if chat.kind == "channel"
+                    else info.forum or info.slowmode_seconds):
+                return None
+            p = ch.make_participant(actor, member, rights, now, is_bot=is_bot)
+            try:
+                access.access_channel(chat, p, info)
+                access.check_post(chat, info, p, content)
+            except RpcError:
+                return None
+            if chat.kind == "channel":  # a post is the channel's, and counts its views
+                return msgspec.structs.replace(template, sender_id=-chat.id, views=0)
+            return template
+
+        try:
+            got = await self.posts.post_checked(template.chat_id, actor, decide, random_id)
+        except RpcError as err:
+            if err.type != "RANDOM_ID_DUPLICATE" or random_id is None:
+                raise
+            # sent before (or meanwhile, by another node): what was stored then
+            for sender in (actor, -template.chat_id):
+                stored = await self.core.messages.by_random_id(sender, random_id)
+                if stored is not None:
+                    return stored
+            raise
+        if got is None:
+            return None
+        self.core.publish(got[1])
+        return got[0]
+
     async def store_media(self, actor: int, chat: Chat, templates: list[Message],
                           random_ids: list[int | None], photos: list[tuple[Any, list[Any]]]
                           ) -> list[Message]:

@@ -70,6 +70,13 @@ class Hints:
             return None
         return chat_id
 
+    def big_chat_id(self, peer: Peer) -> int | None:
+        """The id of the supergroup or channel `peer` names, as far as known here."""
+        chat_id = peer.chat_id
+        if chat_id is None or peer.user_id is not None:
+            return None
+        return chat_id if self.kinds.get(chat_id) in ("supergroup", "channel") else None
+
 
 class ChatService:
     def __init__(self, core: Core, users: UserService):

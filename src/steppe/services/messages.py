@@ -43,6 +43,8 @@ class Extension(Protocol):
     def owns(self, chat: Chat) -> bool: ...
     async def store(self, actor: int, chat: Chat, member: Member, template: Message,
                     random_id: int | None) -> Message: ...
+    async def post_plain(self, actor: int, template: Message, random_id: int | None
+                         ) -> Message | None: ...
     async def edit(self, actor: int, chat: Chat, msg: Message, text: str,
                    entities: list[Entity]) -> Message: ...
     async def delete(self, actor: int, chat: Chat, found: list[Message]) -> list[int]: ...
@@ -85,16 +87,22 @@ class MessageService:
         text, entities = validate.message_text(draft.text, draft.entities)
         entities = with_detected(text, entities)  # links, mentions, /commands: for every client
         if _plain(draft):
-            # A plain message to a private chat or basic group seen before: membership and the
-            # chat's kind are checked by the write itself, and a taken random_id by its unique
-            # index; anything else (a chat not seen yet, a refusal) takes the full path below.
-            chat_id = self.chats.hints.basic_chat_id(actor, peer)
-            if chat_id is not None:
-                template = Message(chat_id=chat_id, id=0, sender_id=actor,
+            # A plain message to a chat seen before: membership, rights and the chat's kind are
+            # checked by the write itself, and a taken random_id by its unique index; anything
+            # else (a chat not seen yet, a refusal) takes the full path below.
+            hints = self.chats.hints
+            basic = hints.basic_chat_id(actor, peer)
+            big = hints.big_chat_id(peer) if basic is None and self.ext is not None else None
+            if basic is not None or big is not None:
+                template = Message(chat_id=basic or big or 0, id=0, sender_id=actor,
                                    date=self.core.clock.now(), text=text, entities=entities,
                                    silent=draft.silent)  # all that a plain draft holds
-                sent = await self.core.messages.send_as_member(template, draft.random_id)
-                if sent is not None:
+                if big is not None and self.ext is not None:
+                    done = await self.ext.post_plain(actor, template, draft.random_id)
+                    if done is not None:
+                        return done
+                elif (sent := await self.core.messages.send_as_member(template,
+                                                                       draft.random_id)):
                     self.core.publish(sent[1])
                     return sent[0]
         if draft.random_id is not None:

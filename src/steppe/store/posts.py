@@ -13,17 +13,38 @@ import msgspec
 
 from steppe.domain import access
 from steppe.domain import updates as up
-from steppe.domain.channels import ForumTopic
+from steppe.domain.channels import ChatInfo, ForumTopic, RightsRow
 from steppe.domain.markup import Poll
-from steppe.domain.models import Action, Forward, Message, Replies
+from steppe.domain.models import Action, Chat, Forward, Member, Message, Replies
 from steppe.store import rows
-from steppe.store.channels import _log
+from steppe.store.channels import RIGHTS_COLUMNS, SETTINGS_COLUMNS, _log, info_of
 from steppe.store.chats import _append, _soft_delete
 from steppe.store.db import Database, Db
-from steppe.store.rows import MESSAGE_COLUMNS
+from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
 
 TOPIC_COLUMNS = "chat_id, id, title, creator_id, date, icon_color, closed, pinned, hidden"
+
+
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
+_N_CHAT, _N_SETTINGS, _N_MEMBER = (len(c.split(",")) for c in (CHAT_COLUMNS, SETTINGS_COLUMNS,
+                                                                   MEMBER_COLUMNS))
+# The chat, its settings, the sender's membership and rights row and whether it is a bot, in
+# one statement (LEFT JOINs: a missing settings, membership or rights row reads as NULLs).
+_SENDER_CONTEXT = (
+    f"SELECT {_prefixed('c', CHAT_COLUMNS)}, {_prefixed('s', SETTINGS_COLUMNS)},"
+    f" {_prefixed('m', MEMBER_COLUMNS)}, p.user_id, {_prefixed('p', RIGHTS_COLUMNS)}, u.is_bot"
+    " FROM chats c LEFT JOIN chat_settings s ON s.chat_id = c.id"
+    " LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = $2"
+    " LEFT JOIN chat_participants p ON p.chat_id = c.id AND p.user_id = $2"
+    " LEFT JOIN users u ON u.id = $2 WHERE c.id = $1")
+
+# Given the chat, its settings, the sender's membership (None: not in it), rights row and whether
+# the sender is a bot: the message to append, or None to write nothing.
+Decide = Callable[[Chat, ChatInfo, Member | None, RightsRow | None, bool], Message | None]
 _poll = msgspec.json.Encoder()
 CAS_TRIES = 8
 
@@ -105,6 +126,32 @@ class PostStore:
         self.database = database
 
     # ---- posting -----------------------------------------------------------------------------
+
+    async def post_checked(self, chat_id: int, sender_id: int, decide: Decide,
+                           random_id: int | None) -> tuple[Message, Out] | None:
+        """Append the message `decide` makes of what the sender is in the chat at the write,
+        read by the write itself (one statement, no read before it): None, and nothing written,
+        when `decide` says None. A taken `random_id` raises RANDOM_ID_DUPLICATE."""
+
+        async def op(db: Db) -> tuple[Message, Out] | None:
+            row = await db.fetchrow(_SENDER_CONTEXT, chat_id, sender_id)
+            if row is None:
+                return None
+            r = tuple(row)
+            i = _N_CHAT
+            chat = rows.chat(r[:i])
+            info = info_of(r[i:i + _N_SETTINGS] if r[i] is not None else None, chat_id)
+            i += _N_SETTINGS
+            member = rows.member(r[i:i + _N_MEMBER]) if r[i] is not None else None
+            i += _N_MEMBER
+            rights = RightsRow(*r[i + 1:i + 7]) if r[i] is not None else None
+            template = decide(chat, info, member, rights, bool(r[i + 7]))
+            if template is None:
+                return None
+            msg, ev = await _append(db, template, random_id)
+            return msg, [ev]
+
+        return await self.database.write(op)
 
     async def post(self, plan: Plan) -> tuple[Message | None, Out]:
         """Store one message as `plan` says; None when a scheduled message was already sent."""

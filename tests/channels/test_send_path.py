@@ -1,0 +1,134 @@
+"""A plain message to a supergroup or channel seen before is checked and stored by one write
+(`ChannelMessages.post_plain`): the sender's membership and rights are read by the write itself.
+These tests change the rights between sends and check that every refusal is the same as on the
+full path, that the settings the one write does not handle (signatures, a discussion group, slow
+mode) still apply, and that a retried random_id stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from channels.helpers import ALL_ADMIN, BAN, Cast, fails, peer
+
+
+@pytest.fixture
+def one_write(server: Any) -> Iterator[list[bool]]:
+    """Whether each plain send to a supergroup or channel was stored by the one write (True) or
+    handed to the full path (False): a spy around the real store method."""
+    posts = server.app.services.channels.messages.posts
+    real = posts.post_checked
+    seen: list[bool] = []
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        got = await real(*args, **kwargs)
+        seen.append(got is not None)
+        return got
+
+    posts.post_checked = spy
+    yield seen
+    posts.post_checked = real
+
+
+async def _history(actor: Any, chat: int) -> list[dict[str, Any]]:
+    got = await actor("messages.getHistory", peer=peer(chat), limit=50)
+    return [m for m in got["messages"] if "action" not in m]
+
+
+async def test_channel_posts_in_one_write_keep_the_channels_rules(cast: Cast,
+                                                                  one_write: list[bool]) -> None:
+    owner, admin, reader = [await cast.user(n) for n in ("Owner", "Admin", "Reader")]
+    chat = (await owner("channels.createChannel", title="News", broadcast=True))["id"]
+    await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[admin.id, reader.id])
+    await owner("channels.editAdmin", peer=peer(chat), user_id=admin.id,
+                admin_rights={"post_messages": True})
+
+    first = await owner("messages.sendMessage", peer=peer(chat), text="one", random_id=1)
+    assert one_write == []  # a chat not seen yet takes the full path (and is remembered)
+    second = await owner("messages.sendMessage", peer=peer(chat), text="two", random_id=2)
+    assert one_write == [True]
+    assert second["id"] == first["id"] + 1
+    assert second["sender_id"] == first["sender_id"] == -chat  # a post is the channel's
+    assert second["views"] == first["views"] == 0
+
+    # A retry of the same send returns the stored post and stores nothing.
+    again = await owner("messages.sendMessage", peer=peer(chat), text="two", random_id=2)
+    assert again["id"] == second["id"]
+    assert [m["text"] for m in await _history(reader, chat)] == ["two", "one"]
+
+    # An admin who may post posts; demoted, the next post is refused as on the full path.
+    await admin("messages.sendMessage", peer=peer(chat), text="by the admin")
+    await owner("channels.editAdmin", peer=peer(chat), user_id=admin.id, admin_rights={})
+    await fails(admin("messages.sendMessage", peer=peer(chat), text="no more"),
+                "CHAT_WRITE_FORBIDDEN", 403)
+    await fails(reader("messages.sendMessage", peer=peer(chat), text="me too"),
+                "CHAT_WRITE_FORBIDDEN", 403)
+
+    # Signatures are the full path's: the post carries its author's name.
+    await owner("channels.toggleSignatures", peer=peer(chat), enabled=True)
+    signed = await owner("messages.sendMessage", peer=peer(chat), text="signed")
+    assert signed["post_author"] == "Owner"
+    assert one_write.count(True) == 2  # "two" and "by the admin"
+    assert [m["text"] for m in await _history(reader, chat)] == [
+        "signed", "by the admin", "two", "one"]
+
+
+async def test_channel_post_is_copied_to_its_discussion_group(cast: Cast,
+                                                              one_write: list[bool]) -> None:
+    owner = await cast.user("Owner")
+    chat = (await owner("channels.createChannel", title="News", broadcast=True))["id"]
+    group = (await owner("channels.createChannel", title="Talk", megagroup=True))["id"]
+    await owner("messages.sendMessage", peer=peer(chat), text="before")
+    await owner("channels.setDiscussionGroup", broadcast=peer(chat), group=peer(group))
+    post = await owner("messages.sendMessage", peer=peer(chat), text="discuss this")
+    assert one_write == [False]  # tried, handed to the full path, which copies it
+    assert post["replies"]["chat_id"] == group
+    assert "discuss this" in [m["text"] for m in await _history(owner, group)]
+
+
+async def test_supergroup_sends_in_one_write_check_rights_at_the_write(
+        cast: Cast, one_write: list[bool]) -> None:
+    owner, member = await cast.user("Owner"), await cast.user("Member")
+    chat = (await owner("channels.createChannel", title="Club", megagroup=True))["id"]
+    await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[member.id])
+    await member("messages.sendMessage", peer=peer(chat), text="hello")
+    sent = await member("messages.sendMessage", peer=peer(chat), text="again", random_id=7)
+    assert sent["sender_id"] == member.id
+    assert one_write == [True]
+    assert (await member("messages.sendMessage", peer=peer(chat), text="again",
+                         random_id=7))["id"] == sent["id"]
+
+    await owner("channels.editBanned", peer=peer(chat), user_id=member.id,
+                banned_rights={"send_links": True})
+    await fails(member("messages.sendMessage", peer=peer(chat), text="see https://example.com"),
+                "CHAT_SEND_LINKS_FORBIDDEN", 403)
+    await member("messages.sendMessage", peer=peer(chat), text="plain is fine")
+
+    await owner("channels.editBanned", peer=peer(chat), user_id=member.id,
+                banned_rights={"send_messages": True})
+    await fails(member("messages.sendMessage", peer=peer(chat), text="muted"),
+                "CHAT_WRITE_FORBIDDEN", 403)
+    await owner("channels.editBanned", peer=peer(chat), user_id=member.id, banned_rights=BAN)
+    await fails(member("messages.sendMessage", peer=peer(chat), text="banned"),
+                "PEER_ID_INVALID", 400)
+
+    # Slow mode is the full path's: the second message within the wait is refused.
+    other = await cast.user("Other")
+    await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[other.id])
+    await owner("channels.toggleSlowMode", peer=peer(chat), seconds=60)
+    await other("messages.sendMessage", peer=peer(chat), text="first")
+    err = await fails(other("messages.sendMessage", peer=peer(chat), text="second"),
+                      "SLOWMODE_WAIT_60", 420)
+    assert err.code == 420
+    # An admin never waits, and an admin's sends go through the one write again once slow
+    # mode is off.
+    await owner("channels.editAdmin", peer=peer(chat), user_id=other.id, admin_rights=ALL_ADMIN)
+    await owner("channels.toggleSlowMode", peer=peer(chat), seconds=0)
+    before = one_write.count(True)
+    await other("messages.sendMessage", peer=peer(chat), text="third")
+    assert one_write.count(True) == before + 1
+    texts = [m["text"] for m in await _history(owner, chat)]
+    assert texts == ["third", "first", "plain is fine", "again", "hello"]
