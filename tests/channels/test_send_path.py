@@ -7,9 +7,12 @@ mode) still apply, and that a retried random_id stores nothing twice.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 from channels.helpers import ALL_ADMIN, BAN, Cast, fails, peer
@@ -132,3 +135,41 @@ async def test_supergroup_sends_in_one_write_check_rights_at_the_write(
     assert one_write.count(True) == before + 1
     texts = [m["text"] for m in await _history(owner, chat)]
     assert texts == ["third", "first", "plain is fine", "again", "hello"]
+
+
+@pytest.mark.skipif(os.environ.get("STEPPE_TEST_DATABASE") != "postgres",
+                    reason="SQLite's writes never overlap; on PostgreSQL another node's can")
+async def test_a_send_racing_a_removal_is_refused_on_postgres(server: Any, cast: Cast,
+                                                              one_write: list[bool]) -> None:
+    """A member is removed by a transaction (another node's, say) that holds the chat's row
+    while the member's send arrives: the send waits for it and is refused, rather than landing
+    after the removal with the rights read before it."""
+    owner, member = await cast.user("Owner"), await cast.user("Member")
+    chat = (await owner("channels.createChannel", title="Club", megagroup=True))["id"]
+    await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[member.id])
+    await member("messages.sendMessage", peer=peer(chat), text="hello")  # the chat is known
+
+    conn = await asyncpg.connect(server.app.core.store.database.dsn)
+    try:
+        removal = conn.transaction()
+        await removal.start()
+        await conn.execute("DELETE FROM members WHERE chat_id = $1 AND user_id = $2",
+                           chat, member.id)
+        await conn.execute("UPDATE chats SET member_count = member_count - 1 WHERE id = $1",
+                           chat)
+        send = asyncio.ensure_future(member("messages.sendMessage", peer=peer(chat),
+                                            text="racing"))
+        for _ in range(500):  # until the send waits for the chat's row
+            if await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE"
+                                   " datname = current_database() AND wait_event_type = 'Lock'"):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the send never waited for the removal")
+        await removal.commit()
+        await fails(send, "PEER_ID_INVALID", 400)
+    finally:
+        await conn.close()
+    assert one_write[-1] is False
+    texts = [m["text"] for m in await _history(owner, chat)]
+    assert texts == ["hello"]

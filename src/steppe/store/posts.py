@@ -19,7 +19,7 @@ from steppe.domain.models import Action, Chat, Forward, Member, Message, Replies
 from steppe.store import rows
 from steppe.store.channels import RIGHTS_COLUMNS, SETTINGS_COLUMNS, _log, info_of
 from steppe.store.chats import _append, _soft_delete
-from steppe.store.db import Database, Db
+from steppe.store.db import Database, Db, SqliteDatabase
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
 
@@ -124,6 +124,11 @@ async def _get_topic(db: Db, chat_id: int, topic_id: int) -> ForumTopic | None:
 class PostStore:
     def __init__(self, database: Database):
         self.database = database
+        # PostgreSQL: the chat's row is locked before the sender's rights are read, so a
+        # removal committing meanwhile is either wholly before the read or waits for the post.
+        # SQLite's writes never overlap.
+        self._lock_chat = (None if isinstance(database, SqliteDatabase)
+                           else "SELECT 1 FROM chats WHERE id = $1 FOR UPDATE")
 
     # ---- posting -----------------------------------------------------------------------------
 
@@ -134,6 +139,8 @@ class PostStore:
         when `decide` says None. A taken `random_id` raises RANDOM_ID_DUPLICATE."""
 
         async def op(db: Db) -> tuple[Message, Out] | None:
+            if self._lock_chat is not None:
+                await db.execute(self._lock_chat, chat_id)
             row = await db.fetchrow(_SENDER_CONTEXT, chat_id, sender_id)
             if row is None:
                 return None
