@@ -11,6 +11,11 @@ and dropped afterwards) and its nodes, started as in docs/deploy.md:
 login codes are in its log); the load's sockets go to the nodes round-robin, so most deliveries
 cross the bus. When PostgreSQL or the bus cannot be reached, or a node refuses the URLs, the
 runs are skipped with the reason in the table.
+
+D and E run over nodes too (`--only D --nodes 3 --d-conns 50000`, `--only E --nodes 6 --e-conns
+100000`): the accounts, their tokens and D's channel are written by bench/fill.py before the
+nodes start; each node holds at most NODE_SOCKETS sockets (socket k on node k mod K), D's owner
+posts on node 1 and the other nodes get the post over the bus.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@
     .venv/bin/python -m bench.run --only E --e-conns 100000
     .venv/bin/python -m bench.run --only D --d-conns 1000,10000,50000
     .venv/bin/python -m bench.run --only A --nodes 1,2,3     # PostgreSQL + NATS, see bench/nodes.py
+    .venv/bin/python -m bench.run --only D --nodes 3 --d-conns 50000   # D (or E) over 3 nodes
 
 Every server (Steppe as `steppe --data TMP --rate-limit 0 serve --port P`, or bench/ceiling.py)
 runs as its own process on a fresh temporary data folder; each scenario starts its own.
