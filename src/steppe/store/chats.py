@@ -8,7 +8,7 @@ from steppe.domain import updates as up
 from steppe.domain.errors import bad_request
 from steppe.domain.models import Action, Chat, Dialog, Member, Message
 from steppe.store import rows
-from steppe.store.db import Database, Db, IntegrityError
+from steppe.store.db import Database, Db, IntegrityError, SqliteDatabase
 from steppe.store.files import link_message_files
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
 from steppe.store.store import (
@@ -20,6 +20,15 @@ from steppe.store.store import (
 )
 
 LIVE = "deleted = 0"
+
+
+def chat_lock(database: Database) -> str | None:
+    """The statement a send runs first on PostgreSQL: it locks the chat's row before the
+    sender's membership or rights are read, so a removal committing meanwhile is either wholly
+    before the read or waits for the send (an UPDATE that waited for the row would recheck only
+    that row). None on SQLite, whose writes never overlap."""
+    return None if isinstance(database, SqliteDatabase) else (
+        "SELECT 1 FROM chats WHERE id = $1 FOR UPDATE")
 
 
 async def _chat(db: Db, chat_id: int) -> Chat | None:

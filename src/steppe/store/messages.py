@@ -7,7 +7,7 @@ from steppe.domain.entities import Entity
 from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import rows
-from steppe.store.chats import _append, _append_as, _message, _soft_delete
+from steppe.store.chats import _append, _append_as, _message, _soft_delete, chat_lock
 from steppe.store.db import Database, Db, Op
 from steppe.store.rows import MESSAGE_COLUMNS
 from steppe.store.store import Out, _chat_event, _user_event
@@ -16,6 +16,7 @@ from steppe.store.store import Out, _chat_event, _user_event
 class MessageStore:
     def __init__(self, database: Database):
         self.database = database
+        self._lock_chat = chat_lock(database)
 
     async def by_random_id(self, sender_id: int, random_id: int) -> Message | None:
         async def op(db: Db) -> Message | None:
@@ -45,6 +46,8 @@ class MessageStore:
         when the chat is not a basic one or the sender is not in it now."""
 
         async def op(db: Db) -> tuple[Message, Out] | None:
+            if self._lock_chat is not None:
+                await db.execute(self._lock_chat, template.chat_id)
             got = await _append_as(db, template, random_id, template.sender_id)
             return None if got is None else (got[0], [got[1]])
 

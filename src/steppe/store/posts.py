@@ -18,8 +18,8 @@ from steppe.domain.markup import Poll
 from steppe.domain.models import Action, Chat, Forward, Member, Message, Replies
 from steppe.store import rows
 from steppe.store.channels import RIGHTS_COLUMNS, SETTINGS_COLUMNS, _log, info_of
-from steppe.store.chats import _append, _soft_delete
-from steppe.store.db import Database, Db, SqliteDatabase
+from steppe.store.chats import _append, _soft_delete, chat_lock
+from steppe.store.db import Database, Db
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
 
@@ -124,11 +124,7 @@ async def _get_topic(db: Db, chat_id: int, topic_id: int) -> ForumTopic | None:
 class PostStore:
     def __init__(self, database: Database):
         self.database = database
-        # PostgreSQL: the chat's row is locked before the sender's rights are read, so a
-        # removal committing meanwhile is either wholly before the read or waits for the post.
-        # SQLite's writes never overlap.
-        self._lock_chat = (None if isinstance(database, SqliteDatabase)
-                           else "SELECT 1 FROM chats WHERE id = $1 FOR UPDATE")
+        self._lock_chat = chat_lock(database)
 
     # ---- posting -----------------------------------------------------------------------------
 
