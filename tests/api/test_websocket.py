@@ -316,3 +316,39 @@ async def wait_until(cond: Any, timeout: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the condition did not hold in time")
+
+
+async def test_answers_go_out_before_the_fan_out_of_the_same_turn(server: Any) -> None:
+    """Within one turn of the loop the sockets carrying an answer to a request are written
+    first (the sender goes on while the other members' sockets are written), and a socket
+    queued for both writes once, its frames in the order they were queued."""
+    from steppe.api.hub import Outgoing
+    from steppe.api.websocket import protocol_class
+
+    cls = protocol_class(server.app.api)
+    writes: list[tuple[str, bytes]] = []
+
+    class Wire:  # the socket's transport: what was written to it, in order
+        def __init__(self, name: str):
+            self.name = name
+
+        def write(self, data: bytes) -> None:
+            writes.append((self.name, data))
+
+        def is_closing(self) -> bool:
+            return False
+
+    socks = {}
+    for name in ("a", "b", "sender", "c"):
+        ws = cls()
+        ws.connection_made(Wire(name))  # type: ignore[arg-type]
+        socks[name] = ws
+    update = Outgoing(b'{"update":1}')
+    for name in ("a", "b", "sender", "c"):  # the fan-out reaches the sender's socket too
+        socks[name].push(update)
+    socks["sender"].push(Outgoing(b'{"id":1,"result":{}}'), answer=True)
+    await asyncio.sleep(0)  # the end of the turn
+    await asyncio.sleep(0)
+    assert [n for n, _ in writes] == ["sender", "a", "b", "c"]
+    sent = writes[0][1]
+    assert sent.index(b'"update"') < sent.index(b'"result"')  # one write, in queued order

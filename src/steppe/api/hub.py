@@ -66,7 +66,7 @@ class AsgiConnection:
         self.chats: set[int] = set()
         self.limit = limit
 
-    def push(self, frame: Outgoing) -> None:
+    def push(self, frame: Outgoing, answer: bool = False) -> None:
         if self.closed:
             return
         if len(self.queue) >= self.limit:

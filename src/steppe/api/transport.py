@@ -175,4 +175,4 @@ class Api:
         except Exception:
             log.exception("websocket frame failed")
             out = _enc.encode({"id": frame_id, "error": _INTERNAL.as_dict()})
-        conn.push(Outgoing(out))
+        conn.push(Outgoing(out), answer=True)

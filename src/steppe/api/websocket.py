@@ -91,6 +91,7 @@ class Server:
         self.trusted: set[str] = {"127.0.0.1"}
         self.open: set[WebSocket] = set()
         self.dirty: list[WebSocket] = []
+        self.answering: list[WebSocket] = []  # of `dirty`, those with an answer to a request
         self.flush_scheduled = False
         self.sweeper: asyncio.TimerHandle | None = None
         self.configured = False
@@ -107,15 +108,21 @@ class Server:
             allowed = allowed.split(",")
         self.trusted = {a.strip() for a in allowed or ()}
 
-    def mark(self, ws: WebSocket) -> None:
-        self.dirty.append(ws)
+    def mark(self, ws: WebSocket, answer: bool = False) -> None:
+        (self.answering if answer else self.dirty).append(ws)
         if not self.flush_scheduled:
             self.flush_scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
+        """Write what this turn queued: first the sockets that carry an answer (a client waiting
+        for its request goes on while the other sockets are written), then the rest. A socket
+        listed twice writes once."""
         self.flush_scheduled = False
+        answering, self.answering = self.answering, []
         dirty, self.dirty = self.dirty, []
+        for ws in answering:
+            ws.flush()
         for ws in dirty:
             ws.flush()
 
@@ -399,20 +406,23 @@ class WebSocket(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
-    def push(self, out: Outgoing) -> None:
-        """Queue a frame; it goes out at the end of this turn of the loop."""
+    def push(self, out: Outgoing, answer: bool = False) -> None:
+        """Queue a frame; it goes out at the end of this turn of the loop (with `answer`, the
+        answer to a request, among the first)."""
         if self.closed:
             return
         pending = self.pending
         if pending is None:
             self.pending = [out.frame]
             if not self.paused:
-                self.server.mark(self)
+                self.server.mark(self, answer)
             return
         if len(pending) >= self.server.limit:
             self.close(CLOSE_TOO_SLOW, "TOO_SLOW")
             return
         pending.append(out.frame)
+        if answer and not self.paused:
+            self.server.mark(self, answer)
 
     def flush(self) -> None:
         pending = self.pending
