@@ -8,8 +8,7 @@ signUp) takes minutes on this machine; here it takes seconds, through Steppe's o
 one process, the way `steppe admin` commands reach the database:
 
 - the accounts: `ChannelStore.bulk_users` (the store's fast path for tests and benchmarks, one
-  transaction), no phone numbers; on PostgreSQL the `users` id sequence is then moved past them
-  (bulk_users sets the ids itself and leaves it at 1);
+  transaction), no phone numbers (on PostgreSQL it moves the `users` id sequence past them);
 - one authorization per account: a fresh random token (`secrets.token_urlsafe(32)`, as
   `auth.signIn` makes) whose SHA-256 is inserted into `authorizations` as the server stores it,
   with the same columns. What is left out is the `new_authorization` account event a sign-in
@@ -48,15 +47,6 @@ async def fill(data: str, database: str, users: int, channel: bool) -> dict[str,
         now = app.core.clock.now()
         channels = app.services.channels.channels
         ids = await channels.store.bulk_users(users, now, prefix="Bench")
-        if database.startswith(("postgres://", "postgresql://")):
-            # bulk_users gives the ids itself; PostgreSQL's identity sequence must move past
-            # them, or the next account made the normal way (the Bot API's BotFather, made when
-            # a node starts) takes id 1 again and fails
-            async def advance(db: Any) -> None:
-                await db.fetchval("SELECT setval(pg_get_serial_sequence('users', 'id'),"
-                                  " (SELECT max(id) FROM users))")
-
-            await app.core.store.database.write(advance)
         tokens = [secrets.token_urlsafe(32) for _ in ids]
 
         async def authorize(db: Any) -> None:

@@ -134,3 +134,13 @@ async def _view_all(views: Any, chat: int, msg: int, users: list[int]) -> None:
         views.view(chat, msg, user)
         views.view(chat, msg, user)  # a subscriber's view counts once
     await views.flush()
+
+
+async def test_accounts_made_in_bulk_leave_room_for_the_next_sign_up(server, cast: Cast
+                                                                     ) -> None:  # type: ignore[no-untyped-def]
+    """The bulk fast path gives the accounts their ids; an account made the usual way after it
+    (a sign-up) takes the next id, on PostgreSQL too, whose id sequence bulk_users moves on."""
+    store = server.app.services.channels.channels.store
+    ids = server.run(store.bulk_users(5, server.app.core.clock.now()))
+    user = await cast.user("After")
+    assert user.id > max(ids)

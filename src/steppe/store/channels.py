@@ -18,7 +18,7 @@ from steppe.domain.errors import bad_request
 from steppe.domain.models import Action, Chat, Member
 from steppe.store import rows
 from steppe.store.chats import _add_member, _chat, _member, _service
-from steppe.store.db import Database, Db, IntegrityError
+from steppe.store.db import Database, Db, IntegrityError, SqliteDatabase
 from steppe.store.rows import CHAT_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
 
@@ -134,6 +134,10 @@ async def _leave(db: Db, chat: Chat, user_id: int, actor: int, now: int,
 class ChannelStore:
     def __init__(self, database: Database):
         self.database = database
+        # PostgreSQL: accounts given their ids by `bulk_users` move the users' id sequence past
+        # them (SQLite's next rowid is max + 1 anyway)
+        self._id_sequence = None if isinstance(database, SqliteDatabase) else (
+            "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))")
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -377,6 +381,8 @@ class ChannelStore:
             await db.executemany(
                 "INSERT INTO users (id, first_name, created, last_seen) VALUES ($1, $2, $3, $3)",
                 [(start + i, f"{prefix}{i}", now) for i in range(count)])
+            if self._id_sequence is not None:  # the next account made the usual way comes after
+                await db.fetchval(self._id_sequence)
             return list(range(start, start + count))
 
         return await self.database.write(op)
