@@ -197,3 +197,36 @@ async def test_batches_locking_rows_in_opposite_orders_split_instead_of_deadlock
     assert await asyncio.gather(*first) == [1, 2, 2, 1]
     assert n1.database.splits + n2.database.splits >= 1, "a batch gave up and split"
     assert await _probe_rows(n1) == {1: 2, 2: 2}, "every bump counted once"
+
+
+async def test_a_connection_handed_back_carries_nothing_to_the_next_operation(nodes
+                                                                              ) -> None:  # type: ignore[no-untyped-def]
+    """The pool hands connections back without asyncpg's reset query: what an operation leaves
+    must not reach the next one. A batch's lock_timeout is SET LOCAL (gone with its commit), and
+    a failed write's transaction is rolled back, so the next operation on the same connection
+    (the pool has one) starts clean."""
+    (node,) = await nodes(1)
+    db = PostgresDatabase(node.database.dsn, pool_min=1, pool_max=1)
+    await db.open()
+    try:
+        async def one(d):  # type: ignore[no-untyped-def]
+            return await d.fetchval("SELECT 1")
+
+        async def failing(d):  # type: ignore[no-untyped-def]
+            await d.execute("CREATE TEMPORARY TABLE IF NOT EXISTS scratch (x int) ON COMMIT DROP")
+            raise RuntimeError("this write fails")
+
+        assert await asyncio.gather(db.write(one), db.write(one)) == [1, 1]  # one batch
+        with pytest.raises(RuntimeError):
+            await db.write(failing)
+
+        async def state(d):  # type: ignore[no-untyped-def]
+            return (await d.fetchval("SHOW lock_timeout"),
+                    await d.fetchval("SELECT count(*) FROM pg_class WHERE relname = 'scratch'"
+                                     " AND relpersistence = 't'"))
+
+        lock_timeout, scratch = await db.read(state)
+        assert lock_timeout == "0"  # the server default, not the batch's 200ms
+        assert scratch == 0  # the failed write's transaction, and its table, are gone
+    finally:
+        await db.close()
