@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import platform
 import shlex
@@ -179,6 +180,21 @@ def machine() -> dict[str, str]:
     }
 
 
+def yardstick() -> str:
+    """How fast this machine runs plain Python right now: a fixed loop, best of three. Shared
+    virtual CPUs run the same loop up to 1.6 times slower from one minute to the next (seen
+    2026-11-28), so figures from different runs compare only alongside it; the ceilings,
+    measured in the same run, do not need it."""
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return f"{best:.2f} s"
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 def _value(f: Figure) -> str:
@@ -253,6 +269,8 @@ def render(results: list[tuple[Run, dict[str, Run]]], skipped: list[str], info: 
            if args.nodes_de or args.run_nodes else ""),
         f"- **Command**: `{' '.join(shlex.quote(a) for a in ['python', '-m', 'bench.run', *sys.argv[1:]])}`"
         f" — took {elapsed:.0f}s",
+        f"- **CPU yardstick** (a plain Python loop of 5,000,000 additions, best of 3, before the"
+        f" scenarios; lower is faster): {info['yardstick']}",
         f"- **Load average** (1 min) at start → end: {info['load_start']} → {info['load_end']}. "
         "Server and load generator share the machine's cores: the load generator's CPU is shown, "
         "and so is the CPU other processes on the machine used during each measured phase.",
@@ -276,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile()
     info = machine()
     info["load_start"] = f"{os.getloadavg()[0]:.2f}"
+    info["yardstick"] = yardstick()
     started = time.monotonic()
     results: list[tuple[Run, dict[str, Run]]] = []
     skipped = [k for k in args.only if k in NOT_YET]
