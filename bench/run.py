@@ -181,18 +181,33 @@ def machine() -> dict[str, str]:
 
 
 def yardstick() -> str:
-    """How fast this machine runs plain Python right now: a fixed loop, best of three. Shared
-    virtual CPUs run the same loop up to 1.6 times slower from one minute to the next (seen
-    2026-11-28), so figures from different runs compare only alongside it; the ceilings,
-    measured in the same run, do not need it."""
-    best = math.inf
+    """How fast this machine is right now, in two fixed measures, best of three each: a plain
+    Python loop, and a 100-byte send and receive over a socket pair (the system calls every
+    scenario is made of). Shared virtual machines of one type differ in both from one hour to
+    the next (seen 2026-11-28: the scenarios and their ceilings ran 2.5 times slower on a host
+    with slower system calls), so figures from different runs compare only alongside it; the
+    ceilings, measured in the same run, do not need it."""
+    loop = math.inf
     for _ in range(3):
         t0 = time.perf_counter()
         total = 0
         for i in range(5_000_000):
             total += i
-        best = min(best, time.perf_counter() - t0)
-    return f"{best:.2f} s"
+        loop = min(loop, time.perf_counter() - t0)
+    a, b = socket.socketpair()
+    data, calls = b"x" * 100, math.inf
+    try:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for _ in range(20_000):
+                a.send(data)
+                b.recv(100)
+            calls = min(calls, (time.perf_counter() - t0) / 20_000)
+    finally:
+        a.close()
+        b.close()
+    return (f"Python loop of 5,000,000 additions {loop:.2f} s; socket-pair send + receive of"
+            f" 100 bytes {calls * 1e6:.2f} µs (best of 3 each; lower is faster)")
 
 
 # ---- the table ---------------------------------------------------------------------------------
@@ -269,8 +284,7 @@ def render(results: list[tuple[Run, dict[str, Run]]], skipped: list[str], info: 
            if args.nodes_de or args.run_nodes else ""),
         f"- **Command**: `{' '.join(shlex.quote(a) for a in ['python', '-m', 'bench.run', *sys.argv[1:]])}`"
         f" — took {elapsed:.0f}s",
-        f"- **CPU yardstick** (a plain Python loop of 5,000,000 additions, best of 3, before the"
-        f" scenarios; lower is faster): {info['yardstick']}",
+        f"- **Machine speed** before the scenarios: {info['yardstick']}",
         f"- **Load average** (1 min) at start → end: {info['load_start']} → {info['load_end']}. "
         "Server and load generator share the machine's cores: the load generator's CPU is shown, "
         "and so is the CPU other processes on the machine used during each measured phase.",
