@@ -330,6 +330,34 @@ def _where(opts: Any, k: int) -> str:
             f"{urlparse(opts.bus).scheme.upper()})")
 
 
+@contextmanager
+def filled_nodes(opts: Any, k: int, key: str, accounts: int, *, channel: bool
+                 ) -> Iterator[tuple[list[ServerProcess], dict[str, Any], str]]:
+    """A fresh database filled by bench/fill.py (`accounts` with a token each, and with
+    `channel` a channel the first owns and the others are in), then `k` nodes on it: yields the
+    nodes, what fill.py wrote and a note on the set-up's time. The nodes stop and the database
+    goes afterwards."""
+    with fresh_database(opts, key) as db_url:
+        data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
+        nodes: list[ServerProcess] = []
+        try:
+            t0 = time.monotonic()
+            filled = run_fill(sys.executable, data, db_url, accounts, channel=channel)
+            t1 = time.monotonic()
+            start_nodes(opts, k, pooled(db_url, k), data, nodes)
+            what = (f"{accounts:,} accounts with a token each, the channel and its "
+                    f"{accounts - 1:,} subscribers" if channel
+                    else f"{accounts:,} accounts with a token each")
+            yield nodes, filled, (
+                f"set-up (not in the figures): {what} written by bench/fill.py (Steppe's store,"
+                f" its bulk fast path) {t1 - t0:.1f}s; {k} nodes started"
+                f" {time.monotonic() - t1:.1f}s")
+        finally:
+            for node in nodes:
+                node.stop()
+            shutil.rmtree(data, ignore_errors=True)
+
+
 def fanout_on_nodes(opts: Any, k: int, asked: int) -> Run:
     cap = _node_cap()
     n = min(asked, k * cap - 1)  # node 1 also holds the owner's socket
@@ -338,27 +366,14 @@ def fanout_on_nodes(opts: Any, k: int, asked: int) -> Run:
     run = Run("D", f"fan-out: one channel post to {n:,} connected subscribers{capped} on "
               f"{_where(opts, k)}, subscribers round-robin over the nodes, the owner on node 1",
               "steppe")
-    with fresh_database(opts, f"d{k}_{n}") as db_url:
-        data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
-        nodes: list[ServerProcess] = []
-        try:
-            t0 = time.monotonic()
-            filled = run_fill(sys.executable, data, db_url, n + 1, channel=True)
-            t1 = time.monotonic()
-            start_nodes(opts, k, pooled(db_url, k), data, nodes)
-            run.notes.append(
-                f"set-up (not in the figures): {n + 1:,} accounts with a token each, the channel "
-                f"and its {n:,} subscribers written by bench/fill.py (Steppe's store, its bulk "
-                f"fast path) {t1 - t0:.1f}s; {k} nodes started {time.monotonic() - t1:.1f}s")
+    try:
+        with filled_nodes(opts, k, f"d{k}_{n}", n + 1, channel=True) as (nodes, filled, note):
+            run.notes.append(note)
             tokens = filled["tokens"]
             fanout_measure(Cluster(nodes), run, opts, tokens[1:], tokens[0],  # type: ignore[arg-type]
                            int(filled["chat"]), "steppe", nodes=nodes)
-        except NodeRefused as exc:
-            return _skip("D", run.label, str(exc))
-        finally:
-            for node in nodes:
-                node.stop()
-            shutil.rmtree(data, ignore_errors=True)
+    except NodeRefused as exc:
+        return _skip("D", run.label, str(exc))
     return run
 
 
@@ -370,25 +385,12 @@ def idle_on_nodes(opts: Any, k: int) -> Run:
               "most)" if n < opts.e_conns else "")
     run = Run("E", f"idle authorized WebSockets: {n:,}{capped} on {_where(opts, k)}, "
               "round-robin over the nodes", "steppe")
-    with fresh_database(opts, f"e{k}_{n}") as db_url:
-        data = tempfile.mkdtemp(prefix="steppe-bench-nodes-")
-        nodes: list[ServerProcess] = []
-        try:
-            t0 = time.monotonic()
-            filled = run_fill(sys.executable, data, db_url, n, channel=False)
-            t1 = time.monotonic()
-            start_nodes(opts, k, pooled(db_url, k), data, nodes)
-            run.notes.append(
-                f"set-up (not in the figures): {n:,} accounts with a token each written by "
-                f"bench/fill.py (Steppe's store, its bulk fast path) {t1 - t0:.1f}s; {k} nodes "
-                f"started {time.monotonic() - t1:.1f}s")
+    try:
+        with filled_nodes(opts, k, f"e{k}_{n}", n, channel=False) as (nodes, filled, note):
+            run.notes.append(note)
             time.sleep(1.0)
             idle_measure(Cluster(nodes), run, opts, filled["tokens"], procs,  # type: ignore[arg-type]
                          nodes=nodes)
-        except NodeRefused as exc:
-            return _skip("E", run.label, str(exc))
-        finally:
-            for node in nodes:
-                node.stop()
-            shutil.rmtree(data, ignore_errors=True)
+    except NodeRefused as exc:
+        return _skip("E", run.label, str(exc))
     return run
