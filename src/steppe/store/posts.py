@@ -30,8 +30,8 @@ def _prefixed(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
 
 
-_N_CHAT, _N_SETTINGS, _N_MEMBER = (len(c.split(",")) for c in (CHAT_COLUMNS, SETTINGS_COLUMNS,
-                                                                   MEMBER_COLUMNS))
+_N_CHAT, _N_SETTINGS, _N_MEMBER, _N_RIGHTS = (
+    len(c.split(",")) for c in (CHAT_COLUMNS, SETTINGS_COLUMNS, MEMBER_COLUMNS, RIGHTS_COLUMNS))
 # The chat, its settings, the sender's membership and rights row and whether it is a bot, in
 # one statement (LEFT JOINs: a missing settings, membership or rights row reads as NULLs).
 _SENDER_CONTEXT = (
@@ -146,9 +146,9 @@ class PostStore:
             info = info_of(r[i:i + _N_SETTINGS] if r[i] is not None else None, chat_id)
             i += _N_SETTINGS
             member = rows.member(r[i:i + _N_MEMBER]) if r[i] is not None else None
-            i += _N_MEMBER
-            rights = RightsRow(*r[i + 1:i + 7]) if r[i] is not None else None
-            template = decide(chat, info, member, rights, bool(r[i + 7]))
+            i += _N_MEMBER  # then p.user_id (NULL: no rights row), the rights, u.is_bot
+            rights = RightsRow(*r[i + 1:i + 1 + _N_RIGHTS]) if r[i] is not None else None
+            template = decide(chat, info, member, rights, bool(r[i + 1 + _N_RIGHTS]))
             if template is None:
                 return None
             msg, ev = await _append(db, template, random_id)
