@@ -101,6 +101,34 @@ async def test_a_failing_write_does_not_undo_its_batch(stores: Stores) -> None:
     assert [m.text for m in history] == ["two", "one"]
 
 
+async def test_a_failing_write_in_a_big_batch_leaves_every_other_write_once(stores: Stores
+                                                                           ) -> None:
+    """A batch commits without a savepoint a write while no write fails; when one does, the
+    batch runs again one savepoint a write: the others land once each, in order, with no pts
+    taken twice, and the batches after it too. A failing write alone gets its error."""
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    sends = [stores.messages.send(draft(chat.id, a, f"m{i}", NOW), 100 + i) for i in range(20)]
+    bad = stores.users.create_user("+77010000001", "KZ", "Dup", "", NOW)  # taken by two_users
+    more = [stores.messages.send(draft(chat.id, b, f"m{20 + i}", NOW), 200 + i)
+            for i in range(20)]
+    results = await asyncio.gather(*sends, bad, *more, return_exceptions=True)
+    assert isinstance(results[20], RpcError) and results[20].type == "PHONE_NUMBER_OCCUPIED"
+    sent = [r for r in results if not isinstance(r, BaseException)]
+    assert sorted(m.id for m, _ in sent) == list(range(1, 41))
+    later = await asyncio.gather(*(stores.messages.send(draft(chat.id, a, f"n{i}", NOW), 300 + i)
+                                   for i in range(10)))
+    assert sorted(m.id for m, _ in later) == list(range(41, 51))
+    with pytest.raises(RpcError, match="PHONE_NUMBER_OCCUPIED"):
+        await stores.users.create_user("+77010000001", "KZ", "Dup", "", NOW)
+    (last, _), = await asyncio.gather(stores.messages.send(draft(chat.id, a, "last", NOW), 400))
+    assert last.id == 51
+    history = await stores.chats.history(chat.id, a, 0, False, 100)
+    assert [m.id for m in history] == list(range(51, 0, -1))
+    events = await stores.chats.chat_events(chat.id, 0, 1000)
+    assert [msgspec.json.decode(e)["pts"] for e in events] == list(range(1, 52))
+
+
 async def test_random_id_is_idempotent(stores: Stores) -> None:
     a, b = await two_users(stores)
     chat, _ = await stores.chats.create_private(a, b, NOW)

@@ -2,8 +2,9 @@
 
 Operations are coroutines `op(db) -> result` written once against `Db` with `$1` placeholders.
 SQLite runs them on the event loop thread without ever suspending: one connection, WAL, and a
-group commit that puts every write queued during one loop iteration in one transaction, each in its
-own savepoint so one failure does not undo its neighbours. A write's future resolves only after
+group commit that puts every write queued during one loop iteration in one transaction. While no
+write fails, that is all; a batch in which one fails is rolled back and run again with each write
+in its own savepoint, so one failure does not undo its neighbours. A write's future resolves only after
 its COMMIT is on disk: the commit itself does not wait for the disk (`synchronous=NORMAL`), a
 thread of its own then flushes the write-ahead log (one fdatasync covers every commit before it,
 as a PostgreSQL WAL flush does) and hands the results back to the loop. So an acknowledged write
@@ -50,6 +51,7 @@ class IntegrityError(Exception):
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+CAREFUL_BATCHES = 8  # after a batch with a failing write, this many run one savepoint an op
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -116,6 +118,7 @@ class SqliteDatabase:
         self._held: threading.Event | None = None
         self.commits = 0
         self.writes = 0
+        self._careful = 0  # batches still to run one savepoint an op, after one that failed
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -192,6 +195,38 @@ class SqliteDatabase:
         batch, self._pending = self._pending, []
         if not batch:
             return
+        if self._careful or not self._all_or_nothing(batch):
+            self._one_by_one(batch)
+
+    def _all_or_nothing(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> bool:
+        """The usual batch, where no write fails: every op in one transaction with no savepoint
+        of its own (a pair of statements less a write). When one fails, the transaction is
+        rolled back whole and False says to run the batch again one savepoint an op (an op
+        alone gets its error at once); the ops keep no state outside the database, so running
+        one twice is as running it once (the next few batches start with savepoints)."""
+        conn, db = self._conn, self.db
+        assert conn is not None
+        results: list[Any] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for op, _ in batch:
+                results.append(run_sync(op(db)))
+        except Exception as exc:  # noqa: BLE001 - the slower way below gives each op its outcome
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if len(batch) == 1:  # the op that failed was alone: its outcome is this error
+                settle([(batch[0][1], False, exc)])
+                return True
+            self._careful = CAREFUL_BATCHES
+            return False
+        self._commit(batch, [(fut, True, result)
+                             for (_, fut), result in zip(batch, results, strict=True)])
+        return True
+
+    def _one_by_one(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
+        """Each op in its own savepoint, so one that fails undoes only itself."""
+        if self._careful:
+            self._careful -= 1
         conn, db = self._conn, self.db
         assert conn is not None
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
@@ -208,18 +243,32 @@ class SqliteDatabase:
                 else:
                     conn.execute("RELEASE op")
                     outcomes.append((fut, True, result))
+        except Exception as exc:  # noqa: BLE001 - the whole batch failed
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            settle([(fut, False, exc) for _, fut in batch])
+            return
+        self._commit(batch, outcomes)
+
+    def _commit(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]],
+                outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+        """COMMIT, then the outcomes: now, or by the log flush thread once the commit is on
+        disk."""
+        conn = self._conn
+        assert conn is not None
+        try:
             conn.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - the whole batch failed to commit
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            outcomes = [(fut, False, exc) for _, fut in batch]
+            settle([(fut, False, exc) for _, fut in batch])
+            return
+        self.commits += 1
+        self.writes += len(batch)
+        if self._syncer is not None:
+            self._syncer.submit(outcomes)
         else:
-            self.commits += 1
-            self.writes += len(batch)
-            if self._syncer is not None:
-                self._syncer.submit(outcomes)
-                return
-        settle(outcomes)
+            settle(outcomes)
 
     @property
     def syncs(self) -> int:
