@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from steppe.store.db import IntegrityError, Op, Row
+from steppe.store.db import CAREFUL_BATCHES, IntegrityError, Op, Row
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ class PostgresDatabase:
         self.writes = 0
         self.retries = 0
         self.splits = 0
+        self._careful = 0  # batches still to run one savepoint a write, after one that failed
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -178,6 +179,44 @@ class PostgresDatabase:
             self._writer = None
 
     async def _together(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
+        """A batch in one transaction. While no write in it fails, the writes run with no
+        savepoint of their own (two round trips less a write); when one fails, the transaction
+        is rolled back and the batch runs again one savepoint a write (as do the next few
+        batches). Write ops keep no state outside the database, so running one twice is as
+        running it once."""
+        if self._careful:
+            self._careful -= 1
+            return await self._one_by_one(batch)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                db = PostgresDb(conn)
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+                results = []
+                for op, _ in batch:
+                    try:
+                        results.append(await op(db))
+                    except SPLIT:
+                        raise
+                    except Exception as exc:
+                        raise _WriteFailed from exc
+        except SPLIT:
+            self.splits += 1
+            await asyncio.gather(*(self._alone(op, fut) for op, fut in batch))
+            return
+        except _WriteFailed:
+            self._careful = CAREFUL_BATCHES
+            return await self._one_by_one(batch)
+        except Exception as exc:  # noqa: BLE001 - the transaction as a whole failed
+            for _, fut in batch:
+                _settle(fut, False, exc)
+            return
+        self.commits += 1
+        self.writes += len(batch)
+        for (_, fut), result in zip(batch, results, strict=True):
+            _settle(fut, True, result)
+
+    async def _one_by_one(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
+        """A batch in one transaction, each write in a savepoint of its own."""
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -231,6 +270,10 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     open: nothing more. Steppe leaves no session state behind an operation (no LISTEN, open
     cursors, session settings or advisory locks; settings are SET LOCAL), so asyncpg's default
     reset query would only cost a round trip on every release."""
+
+
+class _WriteFailed(Exception):
+    """A write of a batch run without savepoints failed: the batch runs again with them."""
 
 
 def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
