@@ -3,11 +3,12 @@
 Operations are coroutines `op(db) -> result` written once against `Db` with `$1` placeholders.
 SQLite runs them on the event loop thread without ever suspending: one connection, WAL, and a
 group commit that puts every write queued during one loop iteration in one transaction. While no
-write fails, that is all; a batch in which one fails is rolled back and run again with each write
-in its own savepoint, so one failure does not undo its neighbours. A write's future resolves only after
-its COMMIT is on disk: the commit itself does not wait for the disk (`synchronous=NORMAL`), a
-thread of its own then flushes the write-ahead log (one fdatasync covers every commit before it,
-as a PostgreSQL WAL flush does) and hands the results back to the loop. So an acknowledged write
+write fails, that is all; a batch in which one fails is rolled back and run again with each
+write in its own savepoint, so one failure does not undo its neighbours. A write's future
+resolves only after its COMMIT is on disk: the commit itself does not wait for the disk
+(`synchronous=NORMAL`), a thread of its own then flushes the write-ahead log (one fdatasync
+covers every commit before it, as a PostgreSQL WAL flush does) and hands the results back to
+the loop. So an acknowledged write
 survives a power cut, and the event loop never waits for the disk.
 """
 
