@@ -52,10 +52,15 @@ class Ctx:
     def render(self) -> Renderer:
         if self._render is None:
             self._render = Renderer(self.api.core, self.me.id)
+            self._render.know(self.me)
         return self._render
 
     async def chat(self, name: str = "chat_id") -> tuple[Chat, Member]:
-        return await self.api.suite.accounts.resolve(self.me.id, self.p.chat_id(name))
+        chat, member, peer = await self.api.suite.accounts.resolve_with_peer(
+            self.me.id, self.p.chat_id(name))
+        if peer is not None:  # read with the chat: the answer's "chat" needs no read of its own
+            self.render.know(peer)
+        return chat, member
 
     def text(self, key: str = "text", mode_key: str = "parse_mode",
              entities_key: str = "entities", *, required: bool = True

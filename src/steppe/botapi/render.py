@@ -177,6 +177,10 @@ class Renderer:
         self._users: dict[int, dict[str, Any]] = {}
         self._chats: dict[int, Chat | None] = {}
 
+    def know(self, user: User) -> None:
+        """A user read already, as fresh as a read now would be (read within this request)."""
+        self._users.setdefault(user.id, user_obj(user))
+
     async def user(self, user_id: int) -> dict[str, Any]:
         if user_id not in self._users:
             found = await self.core.store.get_users([user_id])

@@ -79,11 +79,11 @@ class BotService:
         parts = bots.split_token(token)
         if parts is None:
             raise unauthorized("TOKEN_INVALID")
-        bot = await self.store.get(parts[0])
-        if bot is None or not hmac.compare_digest(bot.token_hash, bots.secret_hash(parts[1])):
+        found = await self.store.with_user(parts[0])
+        if found is None or not hmac.compare_digest(found[0].token_hash,
+                                                    bots.secret_hash(parts[1])):
             raise unauthorized("TOKEN_INVALID")
-        users = await self.core.store.get_users([bot.user_id])
-        return users[bot.user_id], bot
+        return found[1], found[0]
 
     async def owned(self, owner_id: int, username: str) -> tuple[User, Bot]:
         user = await self.core.store.user_by_username(username.strip().lstrip("@"))
@@ -153,6 +153,20 @@ class BotService:
 
     async def resolve(self, bot_id: int, api_chat: int | str) -> tuple[Chat, Member]:
         """A chat by its Bot API id (or @username for a user's private chat with the bot)."""
+        chat, member, _ = await self.resolve_with_peer(bot_id, api_chat)
+        return chat, member
+
+    async def resolve_with_peer(self, bot_id: int, api_chat: int | str
+                                ) -> tuple[Chat, Member, User | None]:
+        """`resolve`, and for a private chat the user on the other side when one read found
+        them with it (the usual case: a chat the bot has, by the user's id)."""
+        if isinstance(api_chat, int) and api_chat > 0:
+            found = await self.core.chats.private_with(bot_id, api_chat)
+            if found is not None:
+                return found
+        return (*await self._resolve(bot_id, api_chat), None)
+
+    async def _resolve(self, bot_id: int, api_chat: int | str) -> tuple[Chat, Member]:
         if isinstance(api_chat, str):
             name = api_chat.lstrip("@")
             user = await self.core.store.user_by_username(name)

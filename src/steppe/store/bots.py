@@ -28,6 +28,9 @@ BOT_FIELDS = frozenset({"description", "privacy", "inline_placeholder", "allowed
                         "webhook_url", "webhook_secret", "webhook_max_connections",
                         "webhook_error_date", "webhook_error", "token_hash"})
 _list = msgspec.json.Decoder(list[str])
+_N_BOT = BOT_COLUMNS.count(",") + 1
+_WITH_USER = (f"SELECT {rows.prefixed('b', BOT_COLUMNS)}, {rows.prefixed('u', USER_COLUMNS)}"
+              " FROM bots b JOIN users u ON u.id = b.user_id WHERE b.user_id = $1")
 
 
 def _bot(row: Any) -> Bot:
@@ -87,6 +90,18 @@ class BotStore:
         async def op(db: Db) -> Bot | None:
             row = await db.fetchrow(f"SELECT {BOT_COLUMNS} FROM bots WHERE user_id = $1", bot_id)
             return _bot(row) if row else None
+
+        return await self.database.read(op)
+
+    async def with_user(self, bot_id: int) -> tuple[Bot, User] | None:
+        """The bot and its user account, in one statement (what every Bot API request needs)."""
+
+        async def op(db: Db) -> tuple[Bot, User] | None:
+            row = await db.fetchrow(_WITH_USER, bot_id)
+            if row is None:
+                return None
+            r = tuple(row)
+            return _bot(r[:_N_BOT]), rows.user(r[_N_BOT:])
 
         return await self.database.read(op)
 

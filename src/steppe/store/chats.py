@@ -6,11 +6,11 @@ import msgspec
 
 from steppe.domain import updates as up
 from steppe.domain.errors import bad_request
-from steppe.domain.models import Action, Chat, Dialog, Member, Message
+from steppe.domain.models import Action, Chat, Dialog, Member, Message, User
 from steppe.store import rows
 from steppe.store.db import Database, Db, IntegrityError, SqliteDatabase
 from steppe.store.files import link_message_files
-from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
+from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS
 from steppe.store.store import (
     Emitted,
     Out,
@@ -20,6 +20,12 @@ from steppe.store.store import (
 )
 
 LIVE = "deleted = 0"
+_N_CHAT, _N_MEMBER = CHAT_COLUMNS.count(",") + 1, MEMBER_COLUMNS.count(",") + 1
+_PRIVATE_WITH = (
+    f"SELECT {rows.prefixed('c', CHAT_COLUMNS)}, {rows.prefixed('m', MEMBER_COLUMNS)},"
+    f" {rows.prefixed('u', USER_COLUMNS)} FROM chats c"
+    " JOIN members m ON m.chat_id = c.id AND m.user_id = $3 JOIN users u ON u.id = $4"
+    " WHERE c.user_a = $1 AND c.user_b = $2")
 
 
 def chat_lock(database: Database) -> str | None:
@@ -134,6 +140,22 @@ class ChatStore:
     async def get_chat(self, chat_id: int) -> Chat | None:
         async def op(db: Db) -> Chat | None:
             return await _chat(db, chat_id)
+
+        return await self.database.read(op)
+
+    async def private_with(self, user_id: int, peer_id: int
+                           ) -> tuple[Chat, Member, User] | None:
+        """The private chat of two users, the first one's membership and the second one's
+        account, in one statement; None when any of them is missing."""
+        lo, hi = min(user_id, peer_id), max(user_id, peer_id)
+
+        async def op(db: Db) -> tuple[Chat, Member, User] | None:
+            row = await db.fetchrow(_PRIVATE_WITH, lo, hi, user_id, peer_id)
+            if row is None:
+                return None
+            r = tuple(row)
+            return (rows.chat(r[:_N_CHAT]), rows.member(r[_N_CHAT:_N_CHAT + _N_MEMBER]),
+                    rows.user(r[_N_CHAT + _N_MEMBER:]))
 
         return await self.database.read(op)
 

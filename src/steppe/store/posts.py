@@ -26,17 +26,14 @@ from steppe.store.store import Emitted, Out, _chat_event, _user_event
 TOPIC_COLUMNS = "chat_id, id, title, creator_id, date, icon_color, closed, pinned, hidden"
 
 
-def _prefixed(alias: str, columns: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
-
-
 _N_CHAT, _N_SETTINGS, _N_MEMBER, _N_RIGHTS = (
     len(c.split(",")) for c in (CHAT_COLUMNS, SETTINGS_COLUMNS, MEMBER_COLUMNS, RIGHTS_COLUMNS))
 # The chat, its settings, the sender's membership and rights row and whether it is a bot, in
 # one statement (LEFT JOINs: a missing settings, membership or rights row reads as NULLs).
 _SENDER_CONTEXT = (
-    f"SELECT {_prefixed('c', CHAT_COLUMNS)}, {_prefixed('s', SETTINGS_COLUMNS)},"
-    f" {_prefixed('m', MEMBER_COLUMNS)}, p.user_id, {_prefixed('p', RIGHTS_COLUMNS)}, u.is_bot"
+    f"SELECT {rows.prefixed('c', CHAT_COLUMNS)}, {rows.prefixed('s', SETTINGS_COLUMNS)},"
+    f" {rows.prefixed('m', MEMBER_COLUMNS)}, p.user_id, {rows.prefixed('p', RIGHTS_COLUMNS)},"
+    " u.is_bot"
     " FROM chats c LEFT JOIN chat_settings s ON s.chat_id = c.id"
     " LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = $2"
     " LEFT JOIN chat_participants p ON p.chat_id = c.id AND p.user_id = $2"

@@ -24,6 +24,12 @@ _forward = msgspec.json.Decoder(Forward)
 _action = msgspec.json.Decoder(Action)
 _enc = msgspec.json.Encoder()
 
+
+def prefixed(alias: str, columns: str) -> str:
+    """`columns` (a SELECT list of bare names) as columns of the table called `alias`."""
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
 USER_COLUMNS = "id, phone, first_name, last_name, username, bio, is_bot, last_seen"
 ACCOUNT_COLUMNS = USER_COLUMNS + ", country, password_hash, password_hint, seq"
 CHAT_COLUMNS = (

@@ -1,0 +1,80 @@
+"""The bot feed lets a chat's own-message events pass without a step of their own, and still
+gives the bot every update it should, once, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botkit import bot_call, new_bot, settled, updates_when
+
+from steppe.services.botfeed import LAG_AT_MOST
+
+
+def cursor(server: Any, bot_id: int, chat_id: int) -> int:
+    return server.run(server.app.services.bots.feed.store.cursors(chat_id))[bot_id]
+
+
+def chat_pts(server: Any, chat_id: int) -> int:
+    chat = server.run(server.app.services.core.chats.get_chat(chat_id))
+    return chat.pts
+
+
+async def test_own_messages_move_the_cursor_later_and_lose_nothing(server, people,
+                                                                    monkeypatch) -> None:
+    # The flood limit of a private chat (1/s, bursts of 20) would make this take half a minute.
+    monkeypatch.setattr(server.app.services.bots.accounts, "check_rate", lambda *a: None)
+    alice = await people("Alice")
+    bot_id, token = new_bot(server, "lagging_bot", alice.id)
+    first = await alice.say({"user_id": bot_id}, "/start")
+    chat_id = first["chat_id"]
+    got = (await updates_when(server, token, 1))["result"]
+    assert [u["message"]["text"] for u in got] == ["/start"]
+    offset = got[-1]["update_id"] + 1
+
+    sends = LAG_AT_MOST + 8
+    for i in range(sends):
+        status, body = await bot_call(server, token, "sendMessage", chat_id=alice.id,
+                                      text=f"from the bot {i}")
+        assert status == 200, body
+    settled(server)
+    # The bot's own messages gave it nothing, and each run of them moved its cursor once.
+    behind = chat_pts(server, chat_id) - cursor(server, bot_id, chat_id)
+    assert 0 < behind <= LAG_AT_MOST
+    status, body = await bot_call(server, token, "getUpdates", offset=offset, timeout=0)
+    assert body["result"] == []
+
+    await alice.say({"user_id": bot_id}, "and now a reply")
+    got = (await updates_when(server, token, 1, offset=offset))["result"]
+    assert [u["message"]["text"] for u in got] == ["and now a reply"]
+    assert got[0]["message"]["from"]["id"] == alice.id
+    settled(server)
+    assert cursor(server, bot_id, chat_id) == chat_pts(server, chat_id)
+    # Confirmed, nothing more comes: not the bot's own messages, not the reply again.
+    status, body = await bot_call(server, token, "getUpdates", offset=got[-1]["update_id"] + 1,
+                                  timeout=0)
+    assert body["result"] == []
+
+
+async def test_a_second_bot_still_gets_what_the_first_says(server, people) -> None:
+    alice = await people("Alice")
+    talker_id, talker = new_bot(server, "talker_bot", alice.id)
+    listener_id, listener = new_bot(server, "listener_bot", alice.id)
+    group = await alice.call("messages.createChat", title="Two bots",
+                             user_ids=[talker_id, listener_id])
+    api_chat = -group["id"]
+    server.run(server.app.services.bots.accounts.store.update(listener_id, {"privacy": False}))
+    settled(server)
+    for i in range(3):
+        status, body = await bot_call(server, talker, "sendMessage", chat_id=api_chat,
+                                      text=f"talking {i}")
+        assert status == 200, body
+    got = (await updates_when(server, listener, 3,
+                              until=lambda us: sum("message" in u and u["message"].get("text", "")
+                                                   .startswith("talking") for u in us) == 3))
+    texts = [u["message"]["text"] for u in got["result"]
+             if "message" in u and u["message"].get("text", "").startswith("talking")]
+    assert texts == ["talking 0", "talking 1", "talking 2"]
+    # The talker gets none of its own.
+    status, body = await bot_call(server, talker, "getUpdates", timeout=0)
+    assert not [u for u in body["result"]
+                if u.get("message", {}).get("text", "").startswith("talking")]
