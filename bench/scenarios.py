@@ -374,9 +374,57 @@ def idle_measure(server: ServerProcess, run: Run, opts: Any, tokens: list[str], 
 
 # ---- F: reconnect storm ------------------------------------------------------------------------
 
+def storm_setup(server: ServerProcess, n: int, n_groups: int, size: int, missed: int
+                ) -> list[dict[str, Any]]:
+    """F on Steppe: devices and a poster per group sign up, the posters create the groups, the
+    devices' states are read, then each poster posts `missed` messages the devices miss."""
+    devices = asyncio.run(accounts.sign_up_many(server, n, concurrency=48))
+    posters = asyncio.run(accounts.sign_up_many(server, n_groups, first=n + 1))
+
+    async def prepare() -> list[dict[str, Any]]:
+        chats = []
+        for g in range(n_groups):
+            chats.append(await accounts.create_group(
+                server, posters[g], devices[g * size:(g + 1) * size], f"storm {g}"))
+        states = await accounts.states(server, devices, concurrency=48)
+
+        async def post(conn: accounts.HttpConn, g: int) -> None:
+            for k in range(missed):
+                await conn.call("messages.sendMessage", posters[g].token,
+                                peer={"chat_id": chats[g]}, text=f"missed {k}",
+                                random_id=k + 1)
+
+        await accounts.for_each(list(range(n_groups)), post, server, concurrency=n_groups)
+        return [{"token": d.token, "seq": s["seq"],
+                 "pts": {int(k): v for k, v in s["chats"].items()}, "expect": missed}
+                for d, s in zip(devices, states, strict=True)]
+
+    return asyncio.run(prepare())
+
+
+async def ceiling_storm_setup(server: ServerProcess, n: int, n_groups: int, size: int,
+                              missed: int) -> list[dict[str, Any]]:
+    """F on the ceiling: group g is chat g + 1; its poster (one socket a group) posts `missed`
+    messages, one at a time, which the ceiling keeps; each device's state is pts 0 in its chat."""
+    from bench import wsclient
+
+    async def post(g: int) -> None:
+        ws = await wsclient.connect(server.host, server.port, timeout=60)
+        try:
+            await wsclient.call(ws, "connection.authorize", {"token": f"ceil:{n + g + 1}:{g + 1}"})
+            for k in range(missed):
+                await wsclient.call(ws, "messages.sendMessage",
+                                    {"peer": {"chat_id": g + 1}, "text": f"missed {k}",
+                                     "random_id": k + 1})
+        finally:
+            ws.close()
+
+    await asyncio.gather(*(post(g) for g in range(n_groups)))
+    return [{"token": p.token, "seq": 0, "pts": {i // size + 1: 0}, "expect": missed}
+            for i, p in enumerate(ceiling_people(n, lambda i: [i // size + 1]))]
+
+
 def scenario_f(opts: Any, target: str) -> list[Run]:
-    if target != "steppe":
-        return []
     n, missed, size = opts.f_devices, opts.f_missed, min(opts.f_group, 199)
     limit = raise_nofile()
     if n > limit - 300:
@@ -386,29 +434,12 @@ def scenario_f(opts: Any, target: str) -> list[Run]:
               f"{missed} missed events each, all reconnect at once", target)
     with ServerProcess(target, database=opts.database) as server:
         t0 = time.monotonic()
-        devices = asyncio.run(accounts.sign_up_many(server, n, concurrency=48))
-        posters = asyncio.run(accounts.sign_up_many(server, n_groups, first=n + 1))
-
-        async def prepare() -> list[dict[str, Any]]:
-            chats = []
-            for g in range(n_groups):
-                chats.append(await accounts.create_group(
-                    server, posters[g], devices[g * size:(g + 1) * size], f"storm {g}"))
-            states = await accounts.states(server, devices, concurrency=48)
-
-            async def post(conn: accounts.HttpConn, g: int) -> None:
-                for k in range(missed):
-                    await conn.call("messages.sendMessage", posters[g].token,
-                                    peer={"chat_id": chats[g]}, text=f"missed {k}",
-                                    random_id=k + 1)
-
-            await accounts.for_each(list(range(n_groups)), post, server, concurrency=n_groups)
-            return [{"token": d.token, "seq": s["seq"],
-                     "pts": {int(k): v for k, v in s["chats"].items()}, "expect": missed}
-                    for d, s in zip(devices, states, strict=True)]
-
-        devs = asyncio.run(prepare())
-        run.notes.append(f"set-up (sign-ups, groups, {n_groups * missed:,} posts) took "
+        if target == "steppe":
+            devs = storm_setup(server, n, n_groups, size, missed)
+        else:
+            devs = asyncio.run(ceiling_storm_setup(server, n, n_groups, size, missed))
+        what = "sign-ups, groups, " if target == "steppe" else ""
+        run.notes.append(f"set-up ({what}{n_groups * missed:,} posts) took "
                          f"{time.monotonic() - t0:.1f}s")
         procs = max(opts.procs, math.ceil(n / 15000))
         specs = [{"job": "storm", "host": server.host, "port": server.port,
@@ -787,7 +818,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Any, str], list[Run]], bool]] = {
     "C": ("private chats", scenario_c, True),
     "D": ("channel fan-out", scenario_d, True),
     "E": ("idle connections", scenario_e, True),
-    "F": ("reconnect storm", scenario_f, False),
+    "F": ("reconnect storm", scenario_f, True),
     "G": ("Bot API", scenario_g, False),
 }
 
