@@ -37,11 +37,11 @@ from bench.stats import fmt, lat  # noqa: E402
 QUICK = dict(duration=8.0, a_members=50, a_senders=10, a_receivers=10, a_inflight=8,
              a_rate=1000.0, c_pairs=200, c_inflight=1, e_conns=5000, f_devices=1000,
              b_subscribers=1000, b_online=50, b_inflight=10, d_conns="1000", d_posts=3,
-             g_bots=96, g_users=32, g_pollers=4, g_poll_seconds=5.0)
+             g_bots=1000, g_users=32, g_pollers=4, g_poll_seconds=5.0)
 FULL = dict(duration=30.0, a_members=50, a_senders=10, a_receivers=10, a_inflight=8,
             a_rate=1000.0, c_pairs=500, c_inflight=1, e_conns=100_000, f_devices=10_000,
             b_subscribers=1000, b_online=50, b_inflight=10, d_conns="1000,10000,50000",
-            d_posts=5, g_bots=128, g_users=32, g_pollers=8, g_poll_seconds=15.0)
+            d_posts=5, g_bots=1000, g_users=32, g_pollers=8, g_poll_seconds=15.0)
 
 
 def _ints(text: str) -> list[int]:
@@ -92,7 +92,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--d-large", action="store_true", help="D: 1k, 10k and 50k (= --d-conns "
                    "1000,10000,50000)")
     p.add_argument("--d-posts", type=int, help="D: posts per run (the median is the figure)")
-    p.add_argument("--g-bots", type=int, help="G: bots sending")
+    p.add_argument("--g-bots", type=int, help="G: bots sending (enough that bots × --g-rate "
+                   "is more than Steppe and the ceiling answer)")
     p.add_argument("--g-users", type=int, help="G: private chats (users) per sending bot")
     p.add_argument("--g-rate", type=float, default=28.0,
                    help="G: sendMessage/s per bot (the server allows 30)")
@@ -109,8 +110,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    "is created on it per node count and dropped afterwards")
     p.add_argument("--bus", default="nats://127.0.0.1:4222",
                    help="multi-node: `steppe serve --bus` URL (nats:// or redis://)")
-    p.add_argument("--profile", nargs="?", const="A", choices=["A", "B", "C", "F"],
-                   help="py-spy the server during A's, B's (one at a time) or C's closed loop, or F's storm")
+    p.add_argument("--profile", nargs="?", const="A", choices=["A", "B", "C", "F", "G"],
+                   help="py-spy the server during A's, B's (one at a time) or C's closed loop, "
+                   "F's storm or G's sendMessage load")
     p.add_argument("--out", type=Path, help="result file (default bench/results/DATE-HOST.md)")
     p.add_argument("--no-write", action="store_true", help="print only")
     args = p.parse_args(argv)

@@ -12,7 +12,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -660,111 +659,10 @@ def fanout_measure(server: ServerProcess, run: Run, opts: Any, tokens: list[str]
 # ---- G: Bot API ----------------------------------------------------------------------------------
 
 def scenario_g(opts: Any, target: str) -> list[Run]:
-    """sendMessage/s from many bots over keep-alive HTTP, each bot paced under the server's flood
-    limits; then getUpdates latency from a user's send to the bot's long poll returning."""
-    if target != "steppe":
-        return []
-    from bench.mkbots import create_bots
+    """sendMessage/s from many bots, then getUpdates latency: bench/botapi.py."""
+    from bench.botapi import scenario_g as run
 
-    n_bots, n_users, n_poll = opts.g_bots, opts.g_users, opts.g_pollers
-    server = ServerProcess(target, database=opts.database)
-    try:
-        tokens, took = create_bots(sys.executable, server.data, n_bots + n_poll, opts.database)
-    except BaseException:
-        server.stop()
-        raise
-    with server:
-        t0 = time.monotonic()
-        users = asyncio.run(accounts.sign_up_many(server, n_users + n_poll, concurrency=48))
-        bot_ids = [int(t.split(":", 1)[0]) for t in tokens]
-        pairs = [(users[u], bot_ids[b]) for b in range(n_bots) for u in range(n_users)]
-        pairs += [(users[n_users + i], bot_ids[n_bots + i]) for i in range(n_poll)]
-        chats = asyncio.run(accounts.open_bot_chats(server, pairs, concurrency=48))
-        setup = (f"set-up (not in the figures): {n_bots + n_poll} bots by `steppe admin bot "
-                 f"create` {took:.1f}s; {n_users + n_poll} sign-ups and {len(pairs):,} private "
-                 f"chats opened by the users (messages.getChat) {time.monotonic() - t0:.1f}s")
-        offered = n_bots * opts.g_rate
-        send = Run("G", f"Bot API sendMessage: {n_bots} bots × {opts.g_inflight} keep-alive "
-                   f"connections in {opts.g_procs} processes, each bot paced at "
-                   f"{opts.g_rate:g}/s over {n_users} private chats, {opts.duration:g}s", target)
-        groups = split(n_bots, opts.g_procs)
-        specs = [{"job": "botsend", "host": server.host, "port": server.port,
-                  "srcs": srcs_for(i, 2), "rate": opts.g_rate, "inflight": opts.g_inflight,
-                  "duration": opts.duration, "pad": opts.pad,
-                  "bots": [{"token": tokens[b], "chats": [users[u].id for u in range(n_users)]}
-                           for b in idx]}
-                 for i, idx in enumerate(groups)]
-        with Pool(specs) as pool:
-            pool.recv_all(120)
-            time.sleep(0.3)
-            snap = Snapshot(server)
-            pool.send_all({"at": time.monotonic_ns() + NS // 5})
-            done = pool.recv_all(opts.duration + 120)
-            snap.finish()
-        statuses: dict[int, int] = {}
-        errors: dict[str, int] = {}
-        for d in done:
-            for k, v in d["statuses"].items():
-                statuses[k] = statuses.get(k, 0) + v
-            for k, v in d["errors"].items():
-                errors[k] = errors.get(k, 0) + v
-        ok = statuses.get(200, 0)
-        start = min(d["start"] for d in done)
-        span = max(1e-9, (max(d["last_reply"] for d in done) - start) / NS)
-        lat = percentiles(x for d in done for x in d["lat"])
-        load_cpu = sum(d["cpu"] for d in done)
-        send.add("offered (bots × pace)", offered, "req/s", "none")
-        send.add("sendMessage answered 200 /s", ok / span, "req/s", "higher")
-        send.add("request latency p50/p95/p99/max", lat["p50"], "ms", "lower", latency=lat)
-        send.add("answers", None, "", "none",
-                 text=", ".join(f"{v:,} × HTTP {k}" for k, v in sorted(statuses.items()))
-                 + (f"; client errors {errors}" if errors else ""))
-        send.add("server CPU", snap.cpu, "s", "none",
-                 text=f"{snap.cpu:.1f} s ({snap.cpu / snap.wall * 100:.0f}% of a core)")
-        send.add("server peak RSS", snap.peak / 1024, "MiB", "lower")
-        send.add("load generator CPU", load_cpu, "s", "none",
-                 text=f"{load_cpu:.1f} s ({load_cpu / snap.wall * 100:.0f}% of a core)")
-        send.add("other processes on the machine meanwhile", None, "", "none",
-                 text=snap.others(load_cpu))
-        behind = sum(d["behind"] for d in done)
-        send.notes.append(
-            "the server's Bot API flood limits (30 messages/s per bot, 1/s per private chat with "
-            "bursts of 20; `--rate-limit 0` does not lift them) cap each bot, so the load paces "
-            f"each bot at {opts.g_rate:g}/s: {n_bots} bots offer at most {offered:,.0f}/s"
-            + (f"; {behind:,} sends left their slot late (the server or the load generator was "
-               "behind)" if behind else ""))
-        send.notes.append(setup)
-        send.ok = ok > 0 and set(statuses) <= {200, 429} and not errors
-        if statuses.get(429):
-            send.notes.append(f"{statuses[429]:,} answers were 429 (the flood limit) although the "
-                              "load paces under it: requests reached the server bunched")
-        poll = Run("G", f"Bot API getUpdates: {n_poll} bots long-polling, their users sending "
-                   f"over the client API (WebSocket), one at a time per pair, ≤{opts.g_poll_seconds:g}s",
-                   target)
-        spec = {"job": "botpoll", "host": server.host, "port": server.port, "srcs": srcs_for(0, 2),
-                "duration": opts.g_poll_seconds, "count": 500,
-                "pairs": [{"bot": tokens[n_bots + i], "user": users[n_users + i].token,
-                           "chat": chats[n_bots * n_users + i]} for i in range(n_poll)]}
-        with Pool([spec]) as pool:
-            pool.recv_all(120)
-            snap = Snapshot(server)
-            pool.send_all({"at": time.monotonic_ns() + NS // 5})
-            got = pool.recv_all(opts.g_poll_seconds + 150)[0]
-            snap.finish()
-        plat = percentiles(got["lat"])
-        poll.add("send → getUpdates returns p50/p95/p99/max", plat["p50"], "ms", "lower",
-                 latency=plat)
-        poll.add("samples", len(got["lat"]), "", "none",
-                 text=f"{len(got['lat']):,} ({got['missed']} not seen within 5 polls, "
-                      f"{got['error_count']} errors)")
-        poll.add("server CPU", snap.cpu, "s", "none")
-        poll.add("other processes on the machine meanwhile", None, "", "none",
-                 text=snap.others(got["cpu"]))
-        if got["errors"]:
-            poll.notes.append(f"errors, e.g. {got['errors'][:2]}")
-        poll.ok = bool(got["lat"]) and not got["missed"] and not got["error_count"]
-        check_server(server, [send, poll])
-        return [send, poll]
+    return run(opts, target)
 
 
 def check_server(server: ServerProcess, runs: list[Run]) -> None:
@@ -819,7 +717,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Any, str], list[Run]], bool]] = {
     "D": ("channel fan-out", scenario_d, True),
     "E": ("idle connections", scenario_e, True),
     "F": ("reconnect storm", scenario_f, True),
-    "G": ("Bot API", scenario_g, False),
+    "G": ("Bot API", scenario_g, True),
 }
 
 # scenarios whose server feature has not landed: key -> (title, what it needs)
