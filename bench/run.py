@@ -114,7 +114,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="py-spy the server during A's, B's (one at a time) or C's closed loop, "
                    "F's storm or G's sendMessage load")
     p.add_argument("--out", type=Path, help="result file (default bench/results/DATE-HOST.md)")
-    p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--no-write", action="store_true",
+                   help="write no file to bench/results (only to --out, when given)")
     args = p.parse_args(argv)
     preset = FULL if args.full else QUICK
     for key, value in preset.items():
@@ -370,11 +371,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def publish(text: str, out: Path | None, suffix: str | None) -> None:
-    """Print the results and, unless `suffix` is None, write them to `out` or
-    bench/results/<date>-<suffix>."""
+    """Print the results and write them to `out`, or, with no `out`, unless `suffix` is None,
+    to bench/results/<date>-<suffix>."""
     print()
     print(text)
-    if suffix is None:
+    if suffix is None and out is None:
         return
     out = out or ROOT / "bench" / "results" / f"{dt.date.today().isoformat()}-{suffix}"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -124,7 +124,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-steppe", action="store_true", help="run Synapse only")
     p.add_argument("--install-only", action="store_true", help="make the Synapse venv and stop")
     p.add_argument("--out", type=Path, help="result file (default bench/results/DATE-HOST-synapse.md)")
-    p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--no-write", action="store_true",
+                   help="write no file to bench/results (only to --out, when given)")
     args = p.parse_args(argv)
     args.only = [s.strip().upper() for s in args.only.split(",") if s.strip()]
     bad = [s for s in args.only if s not in ("A", "C")]
