@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -32,10 +33,26 @@ def serve(args: argparse.Namespace) -> None:
           "login codes appear in this log)", flush=True)
     # uvicorn logs every WebSocket opened and closed at "info": keep that for --log-level debug.
     server_log = "warning" if args.log_level == "info" else args.log_level
+    tune_gc()
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
                 ws=app.websocket_protocol, ws_per_message_deflate=False,
                 ws_max_size=settings.max_body, ws_ping_interval=30, ws_ping_timeout=60,
                 lifespan="on", access_log=False, log_level=server_log, backlog=16384)
+
+
+# Collect cyclic garbage after this many new container objects instead of Python's 700. A
+# request in flight lives long enough (a commit and its flush to disk) to outlive young
+# collections at 700, so under load it is promoted and full collections come every few seconds,
+# each walking every live object (seen: 36 of ~100 ms in an 8 s Bot API run, 40 % of the CPU).
+GC_YOUNG = int(os.environ.get("STEPPE_GC_YOUNG", "50000"))
+
+
+def tune_gc() -> None:
+    """For the serving process: what was built before serving (modules, the app) is kept out of
+    every collection (`gc.freeze`), and young collections run far less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, 50, 100)
 
 
 async def _with_app(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
