@@ -475,6 +475,9 @@ def main() -> None:
 
         app = OwnTransport()
         ws = protocol_class(app)
+    from steppe.cli import tune_gc
+
+    tune_gc()  # the garbage collector as `steppe serve` sets it: the same process settings
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
                 ws=ws, ws_max_size=1 << 20, ws_ping_interval=30,
                 ws_ping_timeout=60, lifespan="on", access_log=False, log_level=args.log_level,
