@@ -3,9 +3,11 @@ gives the bot every update it should, once, in order."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from botkit import bot_call, new_bot, settled, updates_when
+import httpx
+from botkit import bot_call, new_bot, polling, settled, updates_when, wait_for
 
 from steppe.services.botfeed import LAG_AT_MOST
 
@@ -78,3 +80,17 @@ async def test_a_second_bot_still_gets_what_the_first_says(server, people) -> No
     status, body = await bot_call(server, talker, "getUpdates", timeout=0)
     assert not [u for u in body["result"]
                 if u.get("message", {}).get("text", "").startswith("talking")]
+
+
+async def test_a_long_poll_whose_client_went_away_ends(server, people) -> None:
+    bot_id, token = new_bot(server, "leaving_bot")
+    async with httpx.AsyncClient(timeout=60) as http:
+        poll = asyncio.ensure_future(http.post(f"{server.url}/bot{token}/getUpdates",
+                                               data={"timeout": 50}))
+        await polling(server, bot_id)
+        poll.cancel()  # the client closes its connection mid-poll
+    # The server notices and drops the poll long before its 50 s are up.
+    await wait_for(lambda: bot_id not in server.app.botapi.delivery.polls, timeout=5)
+    # A send still answers at once: no method but getUpdates waits for the client to go.
+    status, body = await bot_call(server, token, "getMe")
+    assert status == 200 and body["result"]["id"] == bot_id

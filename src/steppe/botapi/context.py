@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -41,7 +41,7 @@ class Ctx:
     me: User
     bot: Bot
     p: Params
-    gone: asyncio.Event = field(default_factory=asyncio.Event)
+    gone: asyncio.Event | None = None  # set when the client went away (methods that wait)
     _render: Renderer | None = None
 
     @property

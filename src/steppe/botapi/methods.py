@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -165,7 +166,7 @@ async def get_default_rights(c: Ctx) -> Any:
 
 @method("getUpdates")
 async def get_updates(c: Ctx) -> Any:
-    return await c.api.delivery.get_updates(c.bot, c.p, c.gone)
+    return await c.api.delivery.get_updates(c.bot, c.p, c.gone or asyncio.Event())
 
 
 @method("setWebhook")

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 _enc = msgspec.json.Encoder()
 MAX_BODY = 50 << 20
 _NOT_FOUND = BotApiError(404, "Not Found: method not found")
+# Methods that may wait (a long poll): they learn when the client goes away meanwhile.
+WAITING = frozenset({"getUpdates"})
 _HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
 
 
@@ -107,6 +109,9 @@ class BotApi:
         if entry is None:
             raise _NOT_FOUND
         ctx = Ctx(self, me, bot, p)
+        if entry[0] not in WAITING:
+            return await entry[1](ctx)
+        ctx.gone = asyncio.Event()
         watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, ctx.gone))
         try:
             return await entry[1](ctx)

@@ -228,16 +228,16 @@ class BotFeed:
 
     async def _deliver(self, bot_id: int, chat: Chat, pts: int, events: list[dict[str, Any]]
                        ) -> None:
-        bot = await self.store.get(bot_id)
-        users = await self.core.store.get_users([bot_id])
-        if bot is None or bot_id not in users:
+        found = await self.store.with_user(bot_id)
+        if found is None:
             return
-        _, member = await self.core.chats.chat_and_member(chat.id, bot_id)
+        bot, me = found
+        member = await self.core.chats.member(chat.id, bot_id)
         items: list[Item] = []
         last, close = pts, False
         for ev in events:
             last = ev["pts"]
-            got, close = await self._convert(bot, users[bot_id], chat, member, ev)
+            got, close = await self._convert(bot, me, chat, member, ev)
             items += got
             if close:
                 break

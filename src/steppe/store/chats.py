@@ -137,6 +137,12 @@ class ChatStore:
 
         return await self.database.read(op)
 
+    async def member(self, chat_id: int, user_id: int) -> Member | None:
+        async def op(db: Db) -> Member | None:
+            return await _member(db, chat_id, user_id)
+
+        return await self.database.read(op)
+
     async def get_chat(self, chat_id: int) -> Chat | None:
         async def op(db: Db) -> Chat | None:
             return await _chat(db, chat_id)
