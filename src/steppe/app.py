@@ -27,6 +27,7 @@ from steppe.store.db import Database
 from steppe.store.messages import MessageStore
 
 log = logging.getLogger("steppe")
+INDEX_STEP = 64  # messages the search indexer moves into the index in one write
 WEB = Path(__file__).parent / "web"
 CSP = (b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
        b" connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -100,11 +101,15 @@ class Steppe:
         await self.core.store.close()
 
     async def _search_indexer(self) -> None:
-        """New messages reach the search index a batch at a time, a few times a second."""
+        """New messages reach the search index a few times a second, all that queued up, in
+        small batches: each is a write of its own, so the requests between them wait for one
+        small batch at most (all at once, 250 messages held the loop for ms)."""
+        store = self.services.search.store
         while True:
             await asyncio.sleep(0.25)
             try:
-                await self.services.search.store.index_pending()
+                while await store.index_pending(INDEX_STEP) == INDEX_STEP:
+                    pass
             except Exception:
                 log.exception("search indexing failed")
 
