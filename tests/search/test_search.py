@@ -217,3 +217,41 @@ async def test_directory(server: Any) -> None:
     await _raises(a.call("contacts.searchDirectory", q=" "), "SEARCH_QUERY_EMPTY")
     for h in (a, b, c):
         await h.close()
+
+
+async def test_the_indexer_drains_what_queued_up_in_small_writes(server: Any) -> None:
+    """The background indexer moves everything queued each tick, INDEX_STEP messages a write,
+    without a search asking for it."""
+    import asyncio
+
+    from steppe.app import INDEX_STEP
+
+    if not server.app.services.search.store.dialect.sqlite:
+        pytest.skip("PostgreSQL's index is kept by the database itself: nothing queues")
+    alice, bob = await server.user("Alice"), await server.user("Bob")
+    a = Http(server.url, alice["token"])
+    to_bob = {"user_id": bob["user"]["id"]}
+    sent = 3 * INDEX_STEP + 5
+    await asyncio.gather(*(a.call("messages.sendMessage", peer=to_bob, text=f"indexed note {i}")
+                           for i in range(sent)))
+    database = server.app.core.store.database
+
+    async def queued() -> int:
+        async def op(db: Any) -> int:
+            return int(await db.fetchval("SELECT count(*) FROM search_queue"))
+
+        return await database.read(op)
+
+    async def indexed() -> int:
+        async def op(db: Any) -> int:
+            return int(await db.fetchval("SELECT count(*) FROM message_keys"))
+
+        return await database.read(op)
+
+    for _ in range(200):  # a tick is 0.25 s; give it 10 s
+        if server.run(queued()) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert server.run(queued()) == 0
+    assert server.run(indexed()) >= sent
+    await a.close()
