@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
+from typing import Any
 
 import msgspec
 import pytest
@@ -15,6 +16,7 @@ from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import Store
 from steppe.store.chats import ChatStore
+from steppe.store.db import IntegrityError
 from steppe.store.messages import MessageStore
 from steppe.store.postgres import PostgresDatabase, split_url
 
@@ -129,6 +131,16 @@ async def test_duplicate_names_say_which(nodes) -> None:  # type: ignore[no-unty
         await n1.users.create_user("+77010000002", "KZ", "C", "", NOW, username="phonebook")
     assert err.value.type == "PHONE_NUMBER_OCCUPIED"
     assert [u.username for u in await n1.users.search_users("pho", 10)] == ["phone_fan"]
+    # An id already taken (a row written past the sequence) is no user's mistake: it is not
+    # called a taken phone or username.
+    async def squat(db: Any) -> None:
+        await db.execute("INSERT INTO users (id, phone, country, first_name, last_name, created,"
+                         " last_seen) VALUES (nextval('users_id_seq') + 1, NULL, '', 'X', '',"
+                         " $1, $1)", NOW)
+
+    await n1.database.write(squat)
+    with pytest.raises(IntegrityError):
+        await n1.users.create_user("+77010000003", "KZ", "D", "", NOW, username="fresh_name")
 
 
 async def _probe(node: Node, *rows: int) -> None:

@@ -113,8 +113,11 @@ class Store:
                     username.lower() if username else None, int(is_bot), now,
                 )
             except IntegrityError as exc:
-                raise bad_request("PHONE_NUMBER_OCCUPIED" if "phone" in str(exc)
-                                  else "USERNAME_OCCUPIED") from exc
+                if "phone" in str(exc):
+                    raise bad_request("PHONE_NUMBER_OCCUPIED") from exc
+                if "username" in str(exc):
+                    raise bad_request("USERNAME_OCCUPIED") from exc
+                raise  # any other rule (an id taken): a fault of ours, not the user's input
             return rows.user(row)
 
         return await self.database.write(op)
