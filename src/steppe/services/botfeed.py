@@ -40,8 +40,9 @@ _dec = msgspec.json.Decoder()
 
 
 STEPS_AT_ONCE = 64
-# A chat's events that can give its only bot nothing (the bot's own messages) move no cursor at
-# once: the next event that may, or this many in a row, does, reading past them in one step.
+# A chat's events that can give its bots nothing (bots' own messages: no bot sees what a bot
+# says) move no cursor at once: the next event that may, or this many in a row, does, reading
+# past them in one step.
 LAG_AT_MOST = 32
 # The chat events `_convert` may turn into an update; it turns every other kind into nothing.
 _MAY_GIVE = frozenset({"new_message", "edit_message", "message_reactions", "message_poll"})
@@ -61,9 +62,9 @@ class _Event(msgspec.Struct):
 _peek = msgspec.json.Decoder(_Event)
 
 
-def _nothing_for(bot_id: int, data: bytes) -> bool:
-    """Whether `_convert` surely gives the bot nothing for this event: one of the bot's own
-    messages or edits (not a service message), or a kind no bot gets."""
+def _nothing_for(bot_ids: set[int], data: bytes) -> bool:
+    """Whether `_convert` surely gives every bot nothing for this event: a bot's message or edit
+    (not a service message), or a kind no bot gets."""
     try:
         ev = _peek.decode(data)
     except msgspec.DecodeError:
@@ -71,7 +72,7 @@ def _nothing_for(bot_id: int, data: bytes) -> bool:
     if ev.type not in _MAY_GIVE:
         return True
     return ev.type in ("new_message", "edit_message") and ev.message is not None \
-        and ev.message.sender_id == bot_id and ev.message.action is None
+        and ev.message.sender_id in bot_ids and ev.message.action is None
 
 
 class BotFeed:
@@ -118,8 +119,7 @@ class BotFeed:
             chat_id = int(ident)
             in_chat = self.chat_bots.get(chat_id)
             if in_chat:
-                if len(in_chat) == 1 and _nothing_for(next(iter(in_chat)), data) \
-                        and self._lag.get(chat_id, 0) < LAG_AT_MOST:
+                if _nothing_for(self.bot_ids, data) and self._lag.get(chat_id, 0) < LAG_AT_MOST:
                     self._lag[chat_id] = self._lag.get(chat_id, 0) + 1
                     return
                 self._mark(chats=chat_id)
@@ -271,8 +271,8 @@ class BotFeed:
         msg = msgspec.convert(ev["message"], Message)
         if msg.action is not None:
             return self._service(bot, chat, member, msg)
-        if msg.sender_id == bot.user_id or await self._own_post(bot, chat, msg):
-            return [], False
+        if msg.sender_id in self.bot_ids or await self._own_post(bot, chat, msg):
+            return [], False  # its own, or another bot's: bots never see what bots say
         if chat.kind != "private" and chat.kind != "channel":
             replied = None
             if msg.reply_to is not None and bot.privacy and not admin:
