@@ -31,7 +31,8 @@ except OSError:
 PY
 then
   echo "== the same suites on PostgreSQL"
-  STEPPE_TEST_DATABASE=postgres .venv/bin/python -m pytest -q tests/store tests/api tests/channels tests/files tests/search tests/stats
+  STEPPE_TEST_DATABASE=postgres .venv/bin/python -m pytest -q tests/store tests/api tests/channels tests/files tests/search tests/stats \
+    tests/botapi
 else
   echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is skipped"
 fi

@@ -401,3 +401,56 @@ async def test_a_file_uploaded_through_two_nodes_downloads_from_the_third(nodes:
                           sha256=hashlib.sha256(data).hexdigest())
         got = await http.get(f"{n2.url}/api/file/{done['file_id']}", headers=auth)
         assert got.status_code == 200 and got.content == data
+
+
+async def test_a_bot_changed_through_one_node_is_seen_changed_by_the_others(nodes: list[Node]
+                                                                           ) -> None:
+    """Nodes keep a bot's checked token for a moment; a change through one node (BotFather's
+    /setprivacy, /revoke) reaches the others over the bus at once, not after that moment."""
+    owner = await account(nodes[0], "Owner")
+    dev = await phone(nodes[0], owner["token"])
+    father = await dev.call("contacts.resolveUsername", username="BotFather")
+    chat = {"user_id": father["id"]}
+
+    def replies() -> list[dict[str, Any]]:
+        return [e["message"] for e in dev.events if e.get("type") == "new_message"
+                and e["message"]["sender_id"] == father["id"]]
+
+    async def ask(text: str) -> dict[str, Any]:
+        before = len(replies())
+        await dev.call("messages.sendMessage", peer=chat, text=text)
+        await eventually(lambda: len(replies()) > before, f"BotFather's answer to {text!r}")
+        return replies()[-1]
+
+    await ask("/newbot")
+    await ask("Relay")
+    done = await ask("relay_nodes_bot")
+    code = next(e for e in done["entities"] if e["type"] == "code")
+    token = done["text"][code["offset"]:code["offset"] + code["length"]]
+
+    async def get_me(node: Node, tok: str) -> tuple[int, dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=10) as http:
+            resp = await http.get(f"{node.url}/bot{tok}/getMe")
+        return resp.status_code, resp.json()
+
+    async def everyone_checks(privacy_off: bool) -> None:
+        """Every node checks the token now, and keeps it for a moment (under a second)."""
+        for node in nodes:
+            status, body = await get_me(node, token)
+            assert status == 200, node.index
+            assert body["result"]["can_read_all_group_messages"] == privacy_off, node.index
+
+    await ask("/setprivacy")
+    await ask("@relay_nodes_bot")
+    await everyone_checks(privacy_off=False)
+    await ask("Disable")  # through node 0: nodes 1 and 2 hear of it on the bus
+    for node in nodes[1:]:
+        status, body = await get_me(node, token)
+        assert status == 200 and body["result"]["can_read_all_group_messages"], node.index
+
+    await ask("/revoke")
+    await everyone_checks(privacy_off=True)
+    await ask("@relay_nodes_bot")  # the revoke itself
+    for node in nodes[1:]:
+        assert (await get_me(node, token))[0] == 401, node.index
+    await dev.close()

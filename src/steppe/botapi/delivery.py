@@ -120,7 +120,7 @@ class Delivery:
             return  # the official server ignores a list it cannot parse
         if isinstance(value, list):
             clean = bots.clean_allowed_updates([str(v) for v in value])
-            await self.store.update(bot.user_id, {"allowed_updates": clean})
+            await self.api.suite.accounts.update_bot(bot.user_id, {"allowed_updates": clean})
 
     # ---- webhooks ----------------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class Delivery:
         await self._allowed(bot, p)
         if p.bool("drop_pending_updates"):
             await self.store.drop_updates(bot.user_id)
-        await self.store.update(bot.user_id, {"webhook_url": url, "webhook_secret": secret,
+        await self.api.suite.accounts.update_bot(bot.user_id, {"webhook_url": url, "webhook_secret": secret,
                                               "webhook_max_connections": max_conn,
                                               "webhook_error_date": 0, "webhook_error": ""})
         poll = self.polls.get(bot.user_id)
@@ -152,7 +152,7 @@ class Delivery:
     async def delete_webhook(self, bot: Bot, p: P.Params) -> bool:
         if p.bool("drop_pending_updates"):
             await self.store.drop_updates(bot.user_id)
-        await self.store.update(bot.user_id, {"webhook_url": "", "webhook_secret": "",
+        await self.api.suite.accounts.update_bot(bot.user_id, {"webhook_url": "", "webhook_secret": "",
                                               "webhook_error_date": 0, "webhook_error": ""})
         task = self.hooks.pop(bot.user_id, None)
         self.hook_events.pop(bot.user_id, None)
@@ -233,7 +233,7 @@ class Delivery:
         return True, None
 
     async def _failed(self, bot: Bot, message: str) -> None:
-        await self.store.update(bot.user_id, {"webhook_error_date": self.core.clock.now(),
+        await self.api.suite.accounts.update_bot(bot.user_id, {"webhook_error_date": self.core.clock.now(),
                                               "webhook_error": message})
 
     async def _reply_call(self, bot: Bot, resp: httpx.Response) -> None:

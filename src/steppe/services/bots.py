@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from steppe.services.messages import MessageService
 
 log = logging.getLogger(__name__)
+# A token checked against its bot is trusted this long without reading the bot again; any change
+# to the bot or its account drops it at once on every node (the bus: "bx.<id>", "u.<id>"), and
+# this bounds how long a node that missed such a message may serve the old state.
+AUTH_TTL = 1.0
+AUTH_CACHED_MAX = 50_000
 BOTFATHER = "BotFather"
 _commands = msgspec.json.Decoder(list[BotCommand])
 _enc = msgspec.json.Encoder()
@@ -47,6 +53,30 @@ class BotService:
         self.per_bot = RateLimiter(30, 30)
         self.per_private = RateLimiter(1, 20)
         self.per_group = RateLimiter(20 / 60, 20)
+        self._auth: dict[int, tuple[str, float, User, Bot]] = {}  # bot id: token, when, account
+        self._reading: set[int] = set()  # bots being read for a request now
+        self._stale: set[int] = set()  # of those, the ones that changed meanwhile: not kept
+        core.bus.subscribe(self._on_bus)
+
+    def _on_bus(self, topic: str, data: bytes) -> None:
+        kind, _, ident = topic.partition(".")
+        if kind in ("bx", "u"):
+            self._forget(int(ident))
+
+    def changed(self, bot_id: int) -> None:
+        """The bot's row or account changed: every node reads it again at its next request."""
+        self._forget(bot_id)
+        self.core.publish_ephemeral(f"bx.{bot_id}", b"")
+
+    def _forget(self, bot_id: int) -> None:
+        self._auth.pop(bot_id, None)
+        if bot_id in self._reading:
+            self._stale.add(bot_id)
+
+    async def update_bot(self, bot_id: int, fields: dict[str, object]) -> None:
+        """Change the bot's settings (the one way to, so that no node serves the old ones)."""
+        await self.store.update(bot_id, fields)
+        self.changed(bot_id)
 
     # ---- accounts ----------------------------------------------------------------------------
 
@@ -79,10 +109,24 @@ class BotService:
         parts = bots.split_token(token)
         if parts is None:
             raise unauthorized("TOKEN_INVALID")
-        found = await self.store.with_user(parts[0])
+        now = time.monotonic()
+        hit = self._auth.get(parts[0])
+        if hit is not None and now - hit[1] < AUTH_TTL and hmac.compare_digest(hit[0], token):
+            return hit[2], hit[3]
+        self._reading.add(parts[0])
+        try:
+            found = await self.store.with_user(parts[0])
+        finally:
+            self._reading.discard(parts[0])
+            stale = parts[0] in self._stale
+            self._stale.discard(parts[0])
         if found is None or not hmac.compare_digest(found[0].token_hash,
                                                     bots.secret_hash(parts[1])):
             raise unauthorized("TOKEN_INVALID")
+        if not stale:  # the bot did not change while it was read: what was read is current
+            if len(self._auth) >= AUTH_CACHED_MAX:
+                self._auth.clear()
+            self._auth[parts[0]] = (token, now, found[1], found[0])
         return found[1], found[0]
 
     async def owned(self, owner_id: int, username: str) -> tuple[User, Bot]:
@@ -99,11 +143,12 @@ class BotService:
 
     async def revoke(self, bot_id: int) -> str:
         secret = bots.new_secret()
-        await self.store.update(bot_id, {"token_hash": bots.secret_hash(secret)})
+        await self.update_bot(bot_id, {"token_hash": bots.secret_hash(secret)})
         return f"{bot_id}:{secret}"
 
     async def delete(self, bot_id: int) -> None:
         await self.store.delete_bot(bot_id)
+        self.changed(bot_id)
 
     async def get(self, bot_id: int) -> Bot | None:
         return await self.store.get(bot_id)
@@ -121,14 +166,15 @@ class BotService:
     async def _profile(self, bot_id: int, changes: dict[str, object]) -> None:
         _, out = await self.core.store.update_profile(bot_id, changes, self.core.clock.now())
         self.core.publish(out)
+        self.changed(bot_id)
 
     async def set_description(self, bot_id: int, text: str) -> None:
         if len(text) > 512:
             raise bad_request("BOT_DESCRIPTION_INVALID")
-        await self.store.update(bot_id, {"description": text.strip()})
+        await self.update_bot(bot_id, {"description": text.strip()})
 
     async def set_privacy(self, bot_id: int, on: bool) -> None:
-        await self.store.update(bot_id, {"privacy": on})
+        await self.update_bot(bot_id, {"privacy": on})
 
     async def set_commands(self, bot_id: int, items: list[BotCommand] | None, scope: str = "default",
                            lang: str = "") -> None:
