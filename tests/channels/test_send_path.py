@@ -139,21 +139,23 @@ async def test_supergroup_sends_in_one_write_check_rights_at_the_write(
 
 @pytest.mark.skipif(os.environ.get("STEPPE_TEST_DATABASE") != "postgres",
                     reason="SQLite's writes never overlap; on PostgreSQL another node's can")
-@pytest.mark.parametrize("kind", ["supergroup", "group"])
+@pytest.mark.parametrize("kind", ["supergroup", "group", "group, a reply"])
 async def test_a_send_racing_a_removal_is_refused_on_postgres(server: Any, cast: Cast,
                                                               one_write: list[bool],
                                                               kind: str) -> None:
     """A member is removed by a transaction (another node's, say) that holds the chat's row
     while the member's send arrives: the send waits for it and is refused, rather than landing
     after the removal with the membership read before it (a basic group's send checks it in
-    the statement that takes the pts, a supergroup's in the one that reads the rights)."""
+    the statement that takes the pts, a supergroup's in the one that reads the rights). A reply
+    takes the full path, whose membership read comes before the write: the write checks again."""
     owner, member = await cast.user("Owner"), await cast.user("Member")
     if kind == "supergroup":
         chat = (await owner("channels.createChannel", title="Club", megagroup=True))["id"]
         await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[member.id])
     else:
         chat = (await owner("messages.createChat", title="Club", user_ids=[member.id]))["id"]
-    await member("messages.sendMessage", peer=peer(chat), text="hello")  # the chat is known
+    hello = await member("messages.sendMessage", peer=peer(chat), text="hello")  # known chat
+    extra = {"reply_to": hello["id"]} if kind.endswith("a reply") else {}
 
     conn = await asyncpg.connect(server.app.core.store.database.dsn)
     try:
@@ -164,7 +166,7 @@ async def test_a_send_racing_a_removal_is_refused_on_postgres(server: Any, cast:
         await conn.execute("UPDATE chats SET member_count = member_count - 1 WHERE id = $1",
                            chat)
         send = asyncio.ensure_future(member("messages.sendMessage", peer=peer(chat),
-                                            text="racing"))
+                                            text="racing", **extra))
         for _ in range(500):  # until the send waits for the chat's row
             if await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE"
                                    " datname = current_database() AND wait_event_type = 'Lock'"):

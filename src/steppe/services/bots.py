@@ -305,9 +305,13 @@ class BotService:
                     for t, rid in zip(checked, random_ids, strict=True)]
         sent = []
         for t, rid in zip(checked, random_ids, strict=True):
-            msg, out = await self.core.messages.send(t, rid)
-            self.core.publish(out)
-            sent.append(msg)
+            # Checked again by the write itself: a removal committed since the read (by
+            # another node on PostgreSQL) comes first and refuses it.
+            got = await self.core.messages.send_as_member(t, rid)
+            if got is None:
+                raise forbidden("BOT_NOT_MEMBER", "bot is not a member of the group chat")
+            self.core.publish(got[1])
+            sent.append(got[0])
         return sent
 
     async def message(self, chat: Chat, msg_id: int) -> Message:

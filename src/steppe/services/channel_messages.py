@@ -236,9 +236,14 @@ class ChannelMessages:
             plan.scheduled_id, plan.scheduled_sender = scheduled.id, scheduled.sender_id
         plain = plan.new_poll is None and plan.forwarded_from is None and scheduled is None
         if plain and not self.owns(chat):  # a basic chat's ordinary message: the core's own path
-            sent, out = await self.core.messages.send(plan.template, random_id)
-            self.core.publish(out)
-            return sent
+            # The membership read above is checked again by the write itself (on PostgreSQL a
+            # removal committed meanwhile, by another node say, would otherwise come first).
+            got = await self.core.messages.send_as_member(plan.template, random_id)
+            if got is None:
+                access.access_chat(chat, None)  # no longer in the chat: its refusal
+            assert got is not None
+            self.core.publish(got[1])
+            return got[0]
         msg, out = await self.posts.post(plan)
         self.core.publish(out)
         return msg

@@ -67,9 +67,12 @@ class MessageService:
                      random_id: int | None) -> Message:
         if self.ext is not None:
             return await self.ext.store(actor, chat, member, template, random_id)
-        msg, out = await self.core.messages.send(template, random_id)
-        self.core.publish(out)
-        return msg
+        got = await self.core.messages.send_as_member(template, random_id)  # checked again
+        if got is None:
+            access.access_chat(chat, None)  # no longer in the chat: its refusal
+        assert got is not None
+        self.core.publish(got[1])
+        return got[0]
 
     async def send(self, actor: int, peer: Peer, draft: Draft) -> Message:
         """Check and store a new message; a retried `random_id` returns the stored one, whatever
