@@ -16,6 +16,8 @@ import asyncpg
 import pytest
 
 from channels.helpers import ALL_ADMIN, BAN, Cast, fails, peer
+from steppe.domain.channels import BannedRights
+from steppe.services.chats import Peer
 
 
 @pytest.fixture
@@ -139,7 +141,7 @@ async def test_supergroup_sends_in_one_write_check_rights_at_the_write(
 
 @pytest.mark.skipif(os.environ.get("STEPPE_TEST_DATABASE") != "postgres",
                     reason="SQLite's writes never overlap; on PostgreSQL another node's can")
-@pytest.mark.parametrize("kind", ["supergroup", "group", "group, a reply"])
+@pytest.mark.parametrize("kind", ["supergroup", "group", "group, a reply", "supergroup, a reply"])
 async def test_a_send_racing_a_removal_is_refused_on_postgres(server: Any, cast: Cast,
                                                               one_write: list[bool],
                                                               kind: str) -> None:
@@ -149,7 +151,7 @@ async def test_a_send_racing_a_removal_is_refused_on_postgres(server: Any, cast:
     the statement that takes the pts, a supergroup's in the one that reads the rights). A reply
     takes the full path, whose membership read comes before the write: the write checks again."""
     owner, member = await cast.user("Owner"), await cast.user("Member")
-    if kind == "supergroup":
+    if kind.startswith("supergroup"):
         chat = (await owner("channels.createChannel", title="Club", megagroup=True))["id"]
         await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[member.id])
     else:
@@ -178,6 +180,48 @@ async def test_a_send_racing_a_removal_is_refused_on_postgres(server: Any, cast:
         await fails(send, "PEER_ID_INVALID", 400)
     finally:
         await conn.close()
-    assert one_write == ([False] if kind == "supergroup" else [])
+    assert one_write == ([False] if kind == "supergroup" else [])  # a reply: the full path
     texts = [m["text"] for m in await _history(owner, chat)]
     assert texts == ["hello"]
+
+
+@pytest.mark.parametrize("change", ["the about text", "a mute"])
+async def test_a_change_between_a_full_path_sends_checks_and_its_write(server: Any, cast: Cast,
+                                                                       change: str) -> None:
+    """A reply takes the full path: its checks read the sender's standing, then its write reads
+    it again. A change that lands in between (made here once the checks are done) makes the
+    send check again: a harmless one, and it goes through; a mute, and it is refused."""
+    owner, member = await cast.user("Owner"), await cast.user("Member")
+    chat = (await owner("channels.createChannel", title="Club", megagroup=True))["id"]
+    await owner("channels.inviteToChannel", peer=peer(chat), user_ids=[member.id])
+    hello = await member("messages.sendMessage", peer=peer(chat), text="hello")
+    posts = server.app.services.channels.messages.posts
+    real = posts.post
+    writes: list[int] = []
+
+    async def change_then_write(plan: Any) -> Any:
+        writes.append(plan.template.chat_id)
+        if len(writes) == 1:  # between this send's checks and its write, once
+            service = server.app.services.channels.channels  # on the server's own loop
+            if change == "a mute":
+                await service.edit_banned(owner.id, Peer(chat_id=chat), member.id,
+                                          BannedRights(send_messages=True), 0)
+            else:
+                await service.edit_about(owner.id, Peer(chat_id=chat), "changed meanwhile")
+        return await real(plan)
+
+    posts.post = change_then_write
+    try:
+        send = member("messages.sendMessage", peer=peer(chat), text="a reply",
+                      reply_to=hello["id"])
+        if change == "a mute":
+            await fails(send, "CHAT_WRITE_FORBIDDEN", 403)
+        else:
+            assert (await send)["reply_to"] == hello["id"]
+    finally:
+        posts.post = real
+    # The first write found the change and wrote nothing; checked again, the send was written
+    # (a harmless change) or refused before any write (the mute).
+    assert len(writes) == (1 if change == "a mute" else 2)
+    texts = [m["text"] for m in await _history(owner, chat) if m.get("text")]
+    assert texts == (["hello"] if change == "a mute" else ["a reply", "hello"])

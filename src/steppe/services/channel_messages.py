@@ -22,10 +22,11 @@ from steppe.services.channels import ChannelService, Ctx
 from steppe.services.chats import ChatService, Peer
 from steppe.services.core import Core
 from steppe.services.views import ViewCounter
-from steppe.store.posts import Plan, PostStore, public_poll
+from steppe.store.posts import Plan, PostStore, StandingChanged, public_poll
 from steppe.store.scheduled import Scheduled, ScheduledStore
 
 LINKS = frozenset({"url", "text_link", "email"})
+PLAN_TRIES = 3  # a send planned again when its sender or chat changed before its write
 
 
 class Thread(msgspec.Struct, omit_defaults=True):
@@ -159,17 +160,26 @@ class ChannelMessages:
         """Store media messages (one, or an album) with the photos made for them, checked by
         the same rights as any message (services/media.py sends supergroup and channel media
         through here)."""
-        plans = []
-        for i, (template, rid) in enumerate(zip(templates, random_ids, strict=True)):
-            if template.fwd_from is not None:
-                template = forwarded(template)
-            plan = await self._plan(actor, chat, template, rid)
-            if i:
-                plan.slowmode = None  # an album is one send
-            plans.append(plan)
-        sent, out = await self.posts.post_many(plans, photos, actor)
-        self.core.publish(out)
-        return sent
+        for attempt in range(PLAN_TRIES):
+            plans = []
+            for i, (template, rid) in enumerate(zip(templates, random_ids, strict=True)):
+                if template.fwd_from is not None:
+                    template = forwarded(template)
+                plan = await self._plan(actor, chat, template, rid)
+                if i:
+                    plan.slowmode = None  # an album is one send
+                plans.append(plan)
+            try:
+                sent, out = await self.posts.post_many(plans, photos, actor)
+            except StandingChanged:
+                await self._still_in(actor, chat)
+                if attempt == PLAN_TRIES - 1:
+                    raise bad_request("CHAT_WRITE_FORBIDDEN",
+                                      "the chat kept changing: send again") from None
+                continue
+            self.core.publish(out)
+            return sent
+        return []
 
     async def _plan(self, actor: int, chat: Chat, template: Message, random_id: int | None,
                     *, scheduled: bool = False) -> Plan:
@@ -178,11 +188,14 @@ class ChannelMessages:
         if new_poll is not None:
             template = msgspec.structs.replace(template, poll=public_poll(new_poll))
         plan = Plan(template, random_id, new_poll=new_poll,
-                    forwarded_from=await self._source(template))
+                    forwarded_from=await self._source(template), sender=actor)
         if chat.kind not in ch.BIG_KINDS:
             if template.thread_id is not None:
                 raise bad_request("TOPIC_ID_INVALID")
             return plan
+        # Read before the checks' own read: a change after it shows at the write, whenever it
+        # came (PostStore._post compares; StandingChanged plans the send again).
+        plan.standing = await self.posts.standing(chat.id, actor)
         _, info, p = await self.channels.store.context(chat.id, actor, now)
         access.check_post(chat, info, p, content_of(template))
         if chat.kind == "channel":
@@ -231,6 +244,23 @@ class ChannelMessages:
 
     async def _post(self, actor: int, chat: Chat, template: Message, random_id: int | None,
                     scheduled: Scheduled | None = None) -> Message | None:
+        for attempt in range(PLAN_TRIES):
+            try:
+                return await self._post_once(actor, chat, template, random_id, scheduled)
+            except StandingChanged:
+                await self._still_in(actor, chat)
+                if attempt == PLAN_TRIES - 1:
+                    raise bad_request("CHAT_WRITE_FORBIDDEN", "the chat kept changing: send again")
+        return None
+
+    async def _still_in(self, actor: int, chat: Chat) -> None:
+        """After a change overtook a send: the sender's refusal if they left the chat (as the
+        send's first check would give it now); the send is planned again otherwise."""
+        _, member = await self.core.chats.chat_and_member(chat.id, actor)
+        access.access_chat(chat, member)
+
+    async def _post_once(self, actor: int, chat: Chat, template: Message, random_id: int | None,
+                         scheduled: Scheduled | None) -> Message | None:
         plan = await self._plan(actor, chat, template, random_id, scheduled=scheduled is not None)
         if scheduled is not None:
             plan.scheduled_id, plan.scheduled_sender = scheduled.id, scheduled.sender_id

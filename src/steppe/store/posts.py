@@ -18,7 +18,7 @@ from steppe.domain.markup import Poll
 from steppe.domain.models import Action, Chat, Forward, Member, Message, Replies
 from steppe.store import rows
 from steppe.store.channels import RIGHTS_COLUMNS, SETTINGS_COLUMNS, _log, info_of
-from steppe.store.chats import _append, _soft_delete, chat_lock
+from steppe.store.chats import _append, _append_as, _soft_delete, chat_lock
 from steppe.store.db import Database, Db
 from steppe.store.rows import CHAT_COLUMNS, MEMBER_COLUMNS, MESSAGE_COLUMNS
 from steppe.store.store import Emitted, Out, _chat_event, _user_event
@@ -38,6 +38,22 @@ _SENDER_CONTEXT = (
     " LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = $2"
     " LEFT JOIN chat_participants p ON p.chat_id = c.id AND p.user_id = $2"
     " LEFT JOIN users u ON u.id = $2 WHERE c.id = $1")
+
+# What a send's checks read of the sender in a supergroup or channel, and of the chat's settings:
+# read when the send is planned and again by its write (the chat's row locked first on
+# PostgreSQL); any difference means a change came between them and the send is planned again.
+_STANDING = (
+    f"SELECT {rows.prefixed('s', SETTINGS_COLUMNS)}, {rows.prefixed('m', MEMBER_COLUMNS)},"
+    f" p.user_id, {rows.prefixed('p', RIGHTS_COLUMNS)}"
+    " FROM chats c LEFT JOIN chat_settings s ON s.chat_id = c.id"
+    " LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = $2"
+    " LEFT JOIN chat_participants p ON p.chat_id = c.id AND p.user_id = $2 WHERE c.id = $1")
+
+
+class StandingChanged(Exception):
+    """The sender's membership or rights, or the chat's settings, changed between a send's
+    checks and its write: nothing was written; check again."""
+
 
 # Given the chat, its settings, the sender's membership (None: not in it), rights row and whether
 # the sender is a bot: the message to append, or None to write nothing.
@@ -60,6 +76,8 @@ class Plan:
     new_poll: Poll | None = None  # a new poll, as its creator made it
     scheduled_id: int | None = None  # delivering this scheduled message
     scheduled_sender: int = 0
+    sender: int | None = None  # who sends: their standing is checked again by the write
+    standing: tuple[Any, ...] | None = None  # a big chat's `_STANDING` row when checked
 
 
 def public_poll(poll: Poll) -> Poll:
@@ -153,6 +171,15 @@ class PostStore:
 
         return await self.database.write(op)
 
+    async def standing(self, chat_id: int, user_id: int) -> tuple[Any, ...] | None:
+        """What a send's checks depend on (`_STANDING`), to compare with at the write."""
+
+        async def op(db: Db) -> tuple[Any, ...] | None:
+            row = await db.fetchrow(_STANDING, chat_id, user_id)
+            return tuple(row) if row else None
+
+        return await self.database.read(op)
+
     async def post(self, plan: Plan) -> tuple[Message | None, Out]:
         """Store one message as `plan` says; None when a scheduled message was already sent."""
 
@@ -190,6 +217,8 @@ class PostStore:
     async def _post(self, db: Db, plan: Plan) -> tuple[Message | None, Out]:
         t = plan.template
         out: Out = []
+        if plan.sender is not None and self._lock_chat is not None:
+            await db.execute(self._lock_chat, t.chat_id)
         if plan.scheduled_id is not None:
             if not await db.execute("DELETE FROM scheduled_messages WHERE id = $1",
                                     plan.scheduled_id):
@@ -202,12 +231,22 @@ class PostStore:
                                     t.sender_id, plan.random_id)
             if row:
                 return rows.message(row), []
+        if plan.standing is not None:
+            row = await db.fetchrow(_STANDING, t.chat_id, plan.sender)
+            if (tuple(row) if row else None) != plan.standing:
+                raise StandingChanged()
         if plan.slowmode is not None:
             last = await db.fetchval("SELECT date FROM messages WHERE chat_id = $1"
                                      " AND sender_id = $2 ORDER BY id DESC LIMIT 1",
                                      t.chat_id, t.sender_id)
             access.check_slowmode(plan.slowmode(last))
-        msg, ev = await _append(db, t, plan.random_id)
+        if plan.sender is not None and plan.standing is None:  # a basic chat: still in it?
+            got = await _append_as(db, t, plan.random_id, plan.sender)
+            if got is None:
+                raise StandingChanged()
+            msg, ev = got
+        else:
+            msg, ev = await _append(db, t, plan.random_id)
         out.append(ev)
         await self._extras(db, plan, msg)
         if plan.discussion_group is not None:
