@@ -56,8 +56,8 @@ class Ctx:
         return self._render
 
     async def chat(self, name: str = "chat_id") -> tuple[Chat, Member]:
-        chat, member, peer = await self.api.suite.accounts.resolve_with_peer(
-            self.me.id, self.p.chat_id(name))
+        chat, member, peer = await self.api.suite.accounts.resolve(self.me.id,
+                                                                   self.p.chat_id(name))
         if peer is not None:  # read with the chat: the answer's "chat" needs no read of its own
             self.render.know(peer)
         return chat, member

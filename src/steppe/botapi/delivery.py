@@ -47,6 +47,7 @@ class Delivery:
     def __init__(self, api: BotApi):
         self.api = api
         self.core = api.core
+        self.accounts = api.suite.accounts
         self.store = api.suite.accounts.store
         self.polls: dict[int, Poll] = {}
         self.hooks: dict[int, asyncio.Task[None]] = {}
@@ -120,7 +121,7 @@ class Delivery:
             return  # the official server ignores a list it cannot parse
         if isinstance(value, list):
             clean = bots.clean_allowed_updates([str(v) for v in value])
-            await self.api.suite.accounts.update_bot(bot.user_id, {"allowed_updates": clean})
+            await self.accounts.update_bot(bot.user_id, {"allowed_updates": clean})
 
     # ---- webhooks ----------------------------------------------------------------------------
 
@@ -139,9 +140,9 @@ class Delivery:
         await self._allowed(bot, p)
         if p.bool("drop_pending_updates"):
             await self.store.drop_updates(bot.user_id)
-        await self.api.suite.accounts.update_bot(bot.user_id, {"webhook_url": url, "webhook_secret": secret,
-                                              "webhook_max_connections": max_conn,
-                                              "webhook_error_date": 0, "webhook_error": ""})
+        await self.accounts.update_bot(bot.user_id, {"webhook_url": url, "webhook_secret": secret,
+                                                     "webhook_max_connections": max_conn,
+                                                     "webhook_error_date": 0, "webhook_error": ""})
         poll = self.polls.get(bot.user_id)
         if poll is not None:
             poll.reason = "terminated by setWebhook request"
@@ -152,8 +153,8 @@ class Delivery:
     async def delete_webhook(self, bot: Bot, p: P.Params) -> bool:
         if p.bool("drop_pending_updates"):
             await self.store.drop_updates(bot.user_id)
-        await self.api.suite.accounts.update_bot(bot.user_id, {"webhook_url": "", "webhook_secret": "",
-                                              "webhook_error_date": 0, "webhook_error": ""})
+        await self.accounts.update_bot(bot.user_id, {"webhook_url": "", "webhook_secret": "",
+                                                     "webhook_error_date": 0, "webhook_error": ""})
         task = self.hooks.pop(bot.user_id, None)
         self.hook_events.pop(bot.user_id, None)
         if task is not None:
@@ -233,8 +234,8 @@ class Delivery:
         return True, None
 
     async def _failed(self, bot: Bot, message: str) -> None:
-        await self.api.suite.accounts.update_bot(bot.user_id, {"webhook_error_date": self.core.clock.now(),
-                                              "webhook_error": message})
+        await self.accounts.update_bot(bot.user_id, {"webhook_error_date": self.core.clock.now(),
+                                                     "webhook_error": message})
 
     async def _reply_call(self, bot: Bot, resp: httpx.Response) -> None:
         """A 2xx reply may carry a method call; run it and forget the result."""

@@ -197,15 +197,11 @@ class BotService:
 
     # ---- chats as a bot sees them ------------------------------------------------------------
 
-    async def resolve(self, bot_id: int, api_chat: int | str) -> tuple[Chat, Member]:
-        """A chat by its Bot API id (or @username for a user's private chat with the bot)."""
-        chat, member, _ = await self.resolve_with_peer(bot_id, api_chat)
-        return chat, member
-
-    async def resolve_with_peer(self, bot_id: int, api_chat: int | str
-                                ) -> tuple[Chat, Member, User | None]:
-        """`resolve`, and for a private chat the user on the other side when one read found
-        them with it (the usual case: a chat the bot has, by the user's id)."""
+    async def resolve(self, bot_id: int, api_chat: int | str
+                      ) -> tuple[Chat, Member, User | None]:
+        """A chat by its Bot API id (or @username for a user's private chat with the bot), the
+        bot's membership, and for a private chat the user on the other side when one read found
+        them with it (the usual case: a chat the bot has, named by the user's id)."""
         if isinstance(api_chat, int) and api_chat > 0:
             found = await self.core.chats.private_with(bot_id, api_chat)
             if found is not None:
@@ -305,13 +301,10 @@ class BotService:
                     for t, rid in zip(checked, random_ids, strict=True)]
         sent = []
         for t, rid in zip(checked, random_ids, strict=True):
-            # Checked again by the write itself: a removal committed since the read (by
-            # another node on PostgreSQL) comes first and refuses it.
-            got = await self.core.messages.send_as_member(t, rid)
-            if got is None:
+            msg = await self.core.send_as_member(t, rid)  # the membership checked again
+            if msg is None:
                 raise forbidden("BOT_NOT_MEMBER", "bot is not a member of the group chat")
-            self.core.publish(got[1])
-            sent.append(got[0])
+            sent.append(msg)
         return sent
 
     async def message(self, chat: Chat, msg_id: int) -> Message:

@@ -8,7 +8,8 @@ to that group; editing, deleting, pinning and reading follow the same rights. Sc
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -25,6 +26,7 @@ from steppe.services.views import ViewCounter
 from steppe.store.posts import Plan, PostStore, StandingChanged, public_poll
 from steppe.store.scheduled import Scheduled, ScheduledStore
 
+T = TypeVar("T")
 LINKS = frozenset({"url", "text_link", "email"})
 PLAN_TRIES = 3  # a send planned again when its sender or chat changed before its write
 
@@ -160,7 +162,7 @@ class ChannelMessages:
         """Store media messages (one, or an album) with the photos made for them, checked by
         the same rights as any message (services/media.py sends supergroup and channel media
         through here)."""
-        for attempt in range(PLAN_TRIES):
+        async def once() -> list[Message]:
             plans = []
             for i, (template, rid) in enumerate(zip(templates, random_ids, strict=True)):
                 if template.fwd_from is not None:
@@ -169,17 +171,11 @@ class ChannelMessages:
                 if i:
                     plan.slowmode = None  # an album is one send
                 plans.append(plan)
-            try:
-                sent, out = await self.posts.post_many(plans, photos, actor)
-            except StandingChanged:
-                await self._still_in(actor, chat)
-                if attempt == PLAN_TRIES - 1:
-                    raise bad_request("CHAT_WRITE_FORBIDDEN",
-                                      "the chat kept changing: send again") from None
-                continue
+            sent, out = await self.posts.post_many(plans, photos, actor)
             self.core.publish(out)
             return sent
-        return []
+
+        return await self._replanning(actor, chat, once)
 
     async def _plan(self, actor: int, chat: Chat, template: Message, random_id: int | None,
                     *, scheduled: bool = False) -> Plan:
@@ -244,20 +240,20 @@ class ChannelMessages:
 
     async def _post(self, actor: int, chat: Chat, template: Message, random_id: int | None,
                     scheduled: Scheduled | None = None) -> Message | None:
-        for attempt in range(PLAN_TRIES):
-            try:
-                return await self._post_once(actor, chat, template, random_id, scheduled)
-            except StandingChanged:
-                await self._still_in(actor, chat)
-                if attempt == PLAN_TRIES - 1:
-                    raise bad_request("CHAT_WRITE_FORBIDDEN", "the chat kept changing: send again")
-        return None
+        return await self._replanning(
+            actor, chat, lambda: self._post_once(actor, chat, template, random_id, scheduled))
 
-    async def _still_in(self, actor: int, chat: Chat) -> None:
-        """After a change overtook a send: the sender's refusal if they left the chat (as the
-        send's first check would give it now); the send is planned again otherwise."""
-        _, member = await self.core.chats.chat_and_member(chat.id, actor)
-        access.access_chat(chat, member)
+    async def _replanning(self, actor: int, chat: Chat, once: Callable[[], Awaitable[T]]) -> T:
+        """`once` (plan and write a send) again while a change overtakes it between its checks
+        and its write (StandingChanged): the sender's refusal if they left the chat meanwhile
+        (as the send's first check would give it now), at most PLAN_TRIES tries."""
+        for _ in range(PLAN_TRIES):
+            try:
+                return await once()
+            except StandingChanged:
+                _, member = await self.core.chats.chat_and_member(chat.id, actor)
+                access.access_chat(chat, member)
+        raise bad_request("CHAT_WRITE_FORBIDDEN", "the chat kept changing: send again")
 
     async def _post_once(self, actor: int, chat: Chat, template: Message, random_id: int | None,
                          scheduled: Scheduled | None) -> Message | None:
@@ -266,14 +262,10 @@ class ChannelMessages:
             plan.scheduled_id, plan.scheduled_sender = scheduled.id, scheduled.sender_id
         plain = plan.new_poll is None and plan.forwarded_from is None and scheduled is None
         if plain and not self.owns(chat):  # a basic chat's ordinary message: the core's own path
-            # The membership read above is checked again by the write itself (on PostgreSQL a
-            # removal committed meanwhile, by another node say, would otherwise come first).
-            got = await self.core.messages.send_as_member(plan.template, random_id)
-            if got is None:
+            sent = await self.core.send_as_member(plan.template, random_id)  # checked again
+            if sent is None:
                 access.access_chat(chat, None)  # no longer in the chat: its refusal
-            assert got is not None
-            self.core.publish(got[1])
-            return got[0]
+            return sent
         msg, out = await self.posts.post(plan)
         self.core.publish(out)
         return msg

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from steppe.bus import Bus
+from steppe.domain.models import Message
 from steppe.store.chats import ChatStore
 from steppe.store.messages import MessageStore
 from steppe.store.store import Emitted, Store
@@ -66,6 +67,16 @@ class Core:
                 self.bus.publish(f"{TOPIC[ev.kind]}.{ev.chat_id}", str(ev.target).encode())
             else:
                 self.bus.publish(f"{TOPIC[ev.kind]}.{ev.target}", ev.data.encode())
+
+    async def send_as_member(self, template: Message, random_id: int | None) -> Message | None:
+        """Store and publish a message to a private chat or basic group whose sender the write
+        itself finds in it (on PostgreSQL after locking the chat's row, so a removal committed
+        meanwhile comes first); None, and nothing written, when it does not."""
+        got = await self.messages.send_as_member(template, random_id)
+        if got is None:
+            return None
+        self.publish(got[1])
+        return got[0]
 
     def publish_ephemeral(self, topic: str, data: bytes) -> None:
         self.bus.publish(topic, data)

@@ -67,12 +67,11 @@ class MessageService:
                      random_id: int | None) -> Message:
         if self.ext is not None:
             return await self.ext.store(actor, chat, member, template, random_id)
-        got = await self.core.messages.send_as_member(template, random_id)  # checked again
-        if got is None:
+        sent = await self.core.send_as_member(template, random_id)  # the membership checked again
+        if sent is None:
             access.access_chat(chat, None)  # no longer in the chat: its refusal
-        assert got is not None
-        self.core.publish(got[1])
-        return got[0]
+        assert sent is not None
+        return sent
 
     async def send(self, actor: int, peer: Peer, draft: Draft) -> Message:
         """Check and store a new message; a retried `random_id` returns the stored one, whatever
@@ -104,10 +103,8 @@ class MessageService:
                     done = await self.ext.post_plain(actor, template, draft.random_id)
                     if done is not None:
                         return done
-                elif (sent := await self.core.messages.send_as_member(template,
-                                                                       draft.random_id)):
-                    self.core.publish(sent[1])
-                    return sent[0]
+                elif (sent := await self.core.send_as_member(template, draft.random_id)):
+                    return sent
         if draft.random_id is not None:
             done = await self.core.messages.by_random_id(actor, draft.random_id)
             if done is not None:

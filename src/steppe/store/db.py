@@ -8,8 +8,8 @@ write in its own savepoint, so one failure does not undo its neighbours. A write
 resolves only after its COMMIT is on disk: the commit itself does not wait for the disk
 (`synchronous=NORMAL`), a thread of its own then flushes the write-ahead log (one fdatasync
 covers every commit before it, as a PostgreSQL WAL flush does) and hands the results back to
-the loop. So an acknowledged write
-survives a power cut, and the event loop never waits for the disk.
+the loop. So an acknowledged write survives a power cut, and the event loop never waits for the
+disk.
 """
 
 from __future__ import annotations
