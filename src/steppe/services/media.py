@@ -101,9 +101,12 @@ class MediaService:
         ext = self._ext(chat)
         if ext is not None:
             return await ext.store_media(actor, chat, templates, random_ids, photos)
-        sent, out = await self.files.store.send(templates, random_ids, photos)
-        self.core.publish(out)
-        return sent
+        got = await self.files.store.send(templates, random_ids, photos)  # membership checked
+        if got is None:
+            access.access_chat(chat, None)  # no longer in the chat: its refusal
+        assert got is not None
+        self.core.publish(got[1])
+        return got[0]
 
     async def prepare(self, actor: int, item: m.InputMedia) -> tuple[m.Media, NewPhoto | None]:
         """What a message shows of an attached file, and the photo sizes to store with it."""

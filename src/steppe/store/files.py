@@ -99,6 +99,10 @@ async def _photo(db: Db, photo_id: int) -> Photo | None:
     return Photo(id=row[0], date=row[1], sizes=_sizes.decode(row[2])) if row else None
 
 
+class _NotMember(Exception):
+    """The sender of media to a basic chat is not in it at the write: undo the photos too."""
+
+
 class FileStore:
     def __init__(self, database: Database):
         self.database = database
@@ -215,27 +219,38 @@ class FileStore:
     # ---- messages with media -------------------------------------------------------------------
 
     async def send(self, templates: list[Message], random_ids: list[int | None],
-                   photos: list[tuple[Photo, list[StoredFile]]]) -> tuple[list[Message], Out]:
-        """Store new photos and append the messages (one album, or one message) in one
-        transaction. Retried random_ids return the messages already stored."""
-        from steppe.store.chats import _append
+                   photos: list[tuple[Photo, list[StoredFile]]]
+                   ) -> tuple[list[Message], Out] | None:
+        """Store new photos and append the messages (one album, or one message) to a private
+        chat or basic group in one transaction, while the sender is in it: the write checks (on
+        PostgreSQL after locking the chat's row); None, and nothing written, when not. Retried
+        random_ids return the messages already stored."""
+        from steppe.store.chats import _append_as, chat_lock
 
         sender = templates[0].sender_id
+        lock = chat_lock(self.database)
 
-        async def op(db: Db) -> tuple[list[Message], Out]:
+        async def op(db: Db) -> tuple[list[Message], Out] | None:
             stored = await _by_random_ids(db, sender, random_ids)
             if stored is not None:
                 return stored, []
+            if lock is not None:
+                await db.execute(lock, templates[0].chat_id)
             for photo, files in photos:
                 await _insert_photo(db, photo, sender, files)
             sent, out = [], []
             for template, rid in zip(templates, random_ids, strict=True):
-                msg, ev = await _append(db, template, rid)
-                sent.append(msg)
-                out.append(ev)
+                got = await _append_as(db, template, rid, sender)
+                if got is None:
+                    raise _NotMember()
+                sent.append(got[0])
+                out.append(got[1])
             return sent, out
 
-        return await self.database.write(op)
+        try:
+            return await self.database.write(op)
+        except _NotMember:
+            return None
 
     async def by_random_ids(self, sender: int, random_ids: list[int | None]
                             ) -> list[Message] | None:
