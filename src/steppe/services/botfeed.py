@@ -56,19 +56,17 @@ class _Sent(msgspec.Struct):
 class _Event(msgspec.Struct):
     """What the bus's copy of a chat event says of whether a bot could get anything from it."""
     type: str = ""
+    pts: int = 0
     message: _Sent | None = None
 
 
 _peek = msgspec.json.Decoder(_Event)
+PASSED_KEPT = 65536  # chats whose step a message's own write took, remembered until its event
 
 
-def _nothing_for(bot_ids: set[int], data: bytes) -> bool:
+def _nothing_for(bot_ids: set[int], ev: _Event) -> bool:
     """Whether `_convert` surely gives every bot nothing for this event: a bot's message or edit
     (not a service message), or a kind no bot gets."""
-    try:
-        ev = _peek.decode(data)
-    except msgspec.DecodeError:
-        return False
     if ev.type not in _MAY_GIVE:
         return True
     return ev.type in ("new_message", "edit_message") and ev.message is not None \
@@ -86,15 +84,19 @@ class BotFeed:
         self._dirty_bots: set[int] = set()
         self._dirty_chats: set[int] = set()
         self._lag: dict[int, int] = {}  # chat id: events the feed let pass without a step
+        self.private: dict[int, int] = {}  # a private chat with a bot: its bot
+        self._passed: dict[int, int] = {}  # chat id: the pts whose step its message's write took
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
         core.bus.subscribe(self.on_bus)
+        core.bots_to_pass = self.to_pass
 
     async def start(self) -> None:
         self._wake, self._idle = asyncio.Event(), asyncio.Event()
         self.bot_ids = set(await self.store.all_ids())
         self.chat_bots = await self.store.chats_with_bots()
+        self.private = await self.store.private_chats_with_bots()
         self._dirty_bots |= self.bot_ids
         self._dirty_chats |= set(self.chat_bots)
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -113,13 +115,31 @@ class BotFeed:
 
     # ---- wake-ups ----------------------------------------------------------------------------
 
+    def to_pass(self, chat_id: int, sender_id: int) -> tuple[int, ...]:
+        """For `Core.bots_to_pass`: the bot of a private chat known here, when the feed's step
+        for a message from `sender_id` may be taken by the message's own write (not for an
+        internal bot, whose updates the feed hands over itself)."""
+        bot_id = self.private.get(chat_id)
+        if bot_id is None or bot_id in self.internal or (
+                sender_id != bot_id and sender_id in self.bot_ids):
+            return ()
+        return (bot_id,)
+
     def on_bus(self, topic: str, data: bytes) -> None:
         kind, _, ident = topic.partition(".")
         if kind == "c":
             chat_id = int(ident)
             in_chat = self.chat_bots.get(chat_id)
             if in_chat:
-                if _nothing_for(self.bot_ids, data) and self._lag.get(chat_id, 0) < LAG_AT_MOST:
+                try:
+                    ev = _peek.decode(data)
+                except msgspec.DecodeError:
+                    ev = None
+                if ev is not None and self._passed.get(chat_id) == ev.pts:
+                    del self._passed[chat_id]  # the message's write took the step
+                    return
+                if ev is not None and _nothing_for(self.bot_ids, ev) \
+                        and self._lag.get(chat_id, 0) < LAG_AT_MOST:
                     self._lag[chat_id] = self._lag.get(chat_id, 0) + 1
                     return
                 self._mark(chats=chat_id)
@@ -130,6 +150,13 @@ class BotFeed:
         elif kind == "bn":
             self.bot_ids.add(int(ident))
         elif kind == "bu":
+            if data:  # "<chat> <pts> <queued>": a message's write took the feed's step for it
+                chat_id, pts, queued = (int(x) for x in data.split())
+                if len(self._passed) >= PASSED_KEPT:
+                    self._passed.clear()
+                self._passed[chat_id] = pts
+                if not queued:
+                    return
             for listener in list(self.listeners):
                 listener(int(ident))
 
@@ -183,10 +210,13 @@ class BotFeed:
             return
         joined: dict[int, int] = {}
         left: list[int] = []
+        private: set[int] = set()
         for payload in payloads:
             ev = _dec.decode(payload)
             if ev.get("type") == "join_chat":
                 joined[int(ev["chat"]["id"])] = int(ev.get("pts", 0))
+                if ev["chat"].get("kind") == "private":
+                    private.add(int(ev["chat"]["id"]))
                 if int(ev["chat"]["id"]) in left:
                     left.remove(int(ev["chat"]["id"]))
             elif ev.get("type") == "leave_chat" and ev["chat_id"] not in left:
@@ -200,9 +230,12 @@ class BotFeed:
         if await self.store.advance_user(bot_id, bot.user_seq, seq_to, joined, left, [], 0):
             for chat_id in left:
                 self.chat_bots.get(chat_id, set()).discard(bot_id)
+                self.private.pop(chat_id, None)
             for chat_id in joined:
                 self.chat_bots.setdefault(chat_id, set()).add(bot_id)
                 self._dirty_chats.add(chat_id)
+                if chat_id in private:
+                    self.private[chat_id] = bot_id
         if len(payloads) == BATCH:
             self._dirty_bots.add(bot_id)
 
@@ -213,10 +246,13 @@ class BotFeed:
         cursors = await self.store.cursors(chat_id)
         if not cursors:
             self.chat_bots.pop(chat_id, None)
+            self.private.pop(chat_id, None)
             return
         chat = await self.core.chats.get_chat(chat_id)
         if chat is None:
             return
+        if chat.kind == "private" and len(cursors) == 1:
+            self.private[chat_id] = next(iter(cursors))
         events = [_dec.decode(p) for p in
                   await self.core.chats.chat_events(chat_id, min(cursors.values()), BATCH)]
         for bot_id, pts in cursors.items():
@@ -249,6 +285,7 @@ class BotFeed:
             return
         if close:
             self.chat_bots.get(chat.id, set()).discard(bot_id)
+            self.private.pop(chat.id, None)
         if internal:
             for kind, _, payload in items:
                 try:

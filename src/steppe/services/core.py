@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from steppe.bus import Bus
+from steppe.domain import bots
 from steppe.domain.models import Message
 from steppe.store.chats import ChatStore
 from steppe.store.messages import MessageStore
@@ -48,7 +50,11 @@ class Settings:
     fsync: bool = True  # SQLite: acknowledge a write only once its log is on disk
 
 
-TOPIC = {"chat": "c", "user": "u", "join": "j", "leave": "l"}
+TOPIC = {"chat": "c", "user": "u", "join": "j", "leave": "l", "bot": "bu"}
+
+
+def _no_bots(chat_id: int, sender_id: int) -> tuple[int, ...]:
+    return ()
 
 
 @dataclass
@@ -59,6 +65,9 @@ class Core:
     bus: Bus
     clock: Clock = field(default_factory=SystemClock)
     settings: Settings = field(default_factory=Settings)
+    # The bots whose feed step a message to this chat from this sender may take in its own
+    # write (the bot feed sets it: the bot of a private chat it knows).
+    bots_to_pass: Callable[[int, int], tuple[int, ...]] = _no_bots
 
     def publish(self, out: list[Emitted]) -> None:
         """Hand committed events to the bus, in the order they were written."""
@@ -72,7 +81,9 @@ class Core:
         """Store and publish a message to a private chat or basic group whose sender the write
         itself finds in it (on PostgreSQL after locking the chat's row, so a removal committed
         meanwhile comes first); None, and nothing written, when it does not."""
-        got = await self.messages.send_as_member(template, random_id)
+        got = await self.messages.send_as_member(
+            template, random_id, self.bots_to_pass(template.chat_id, template.sender_id),
+            self.clock.now() + bots.UPDATE_TTL)
         if got is None:
             return None
         self.publish(got[1])

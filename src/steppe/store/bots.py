@@ -61,6 +61,36 @@ async def _enqueue(db: Db, bot_id: int, items: Sequence[tuple[str, int, str]], e
     return len(items)
 
 
+# The bot's next update id, taken only when its allowed_updates let a "message" through (none
+# given, or an empty list, means the default set, which has it).
+_TAKE_MESSAGE_ID = ("UPDATE bots SET next_update_id = next_update_id + 1 WHERE user_id = $1"
+                    " AND (allowed_updates IS NULL OR allowed_updates = '[]'"
+                    " OR allowed_updates LIKE '%\"message\"%') RETURNING next_update_id")
+
+
+async def pass_private(db: Db, bot_id: int, msg: Message, pts: int, expires: int) -> bool | None:
+    """In the write of a message to a bot's private chat, the feed's step for it: when the bot's
+    cursor of the chat stands just before it (the feed has done everything earlier), move the
+    cursor over it and queue what the feed would: a "message" update for a user's message, nothing
+    for the bot's own. True when an update was queued, False when none was, None when the cursor
+    stands elsewhere (the feed takes the step as usual)."""
+    moved = await db.execute(
+        "UPDATE bot_cursors SET pts = $3 WHERE bot_id = $1 AND chat_id = $2 AND pts = $4",
+        bot_id, msg.chat_id, pts, pts - 1)
+    if not moved:
+        return None
+    if msg.sender_id == bot_id or msg.action is not None:
+        return False
+    last = await db.fetchval(_TAKE_MESSAGE_ID, bot_id)
+    if last is None:
+        return False
+    await db.execute(
+        "INSERT INTO bot_updates (bot_id, update_id, kind, chat_id, payload, expires)"
+        " VALUES ($1, $2, $3, $4, $5, $6)", bot_id, last - 1, "message", msg.chat_id,
+        '{"message":' + up.encode(msg).decode() + "}", expires)
+    return True
+
+
 class BotStore:
     def __init__(self, database: Database):
         self.database = database
@@ -191,6 +221,16 @@ class BotStore:
             for r in await db.fetch("SELECT chat_id, bot_id FROM bot_cursors"):
                 out.setdefault(r[0], set()).add(r[1])
             return out
+
+        return await self.database.read(op)
+
+    async def private_chats_with_bots(self) -> dict[int, int]:
+        """Each private chat a bot has a cursor of, with that bot."""
+        async def op(db: Db) -> dict[int, int]:
+            found = await db.fetch(
+                "SELECT b.chat_id, b.bot_id FROM bot_cursors b JOIN chats c ON c.id = b.chat_id"
+                " WHERE c.kind = 'private'")
+            return {r[0]: r[1] for r in found}
 
         return await self.database.read(op)
 

@@ -93,6 +93,13 @@ async def _append_as(db: Db, template: Message, random_id: int | None, member: i
                      ) -> tuple[Message, Emitted] | None:
     """`_append`; with `member`, only into a basic chat (private or group) that user is in now,
     checked by the statement that takes the pts: None, and nothing written, otherwise."""
+    got = await _append_at(db, template, random_id, member)
+    return None if got is None else (got[0], got[1])
+
+
+async def _append_at(db: Db, template: Message, random_id: int | None, member: int | None
+                     ) -> tuple[Message, Emitted, int] | None:
+    """`_append_as`, with the pts the message took."""
     chat_id, now = template.chat_id, template.date
     taken = await _next_pts(db, chat_id, now, True, member)
     if taken is None:
@@ -104,7 +111,7 @@ async def _append_as(db: Db, template: Message, random_id: int | None, member: i
         await _insert_message(db, msg, random_id)
     except IntegrityError as exc:
         raise bad_request("RANDOM_ID_DUPLICATE") from exc
-    return msg, ev
+    return msg, ev, pts
 
 
 async def _service(db: Db, chat_id: int, actor: int, now: int, action: Action) -> Emitted:

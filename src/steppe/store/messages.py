@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from steppe.domain import updates as up
 from steppe.domain.entities import Entity
 from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import rows
-from steppe.store.chats import _append, _append_as, _message, _soft_delete, chat_lock
+from steppe.store.bots import pass_private
+from steppe.store.chats import _append, _append_at, _message, _soft_delete, chat_lock
 from steppe.store.db import Database, Db, Op
 from steppe.store.rows import MESSAGE_COLUMNS
-from steppe.store.store import Out, _chat_event, _user_event
+from steppe.store.store import Emitted, Out, _chat_event, _user_event
 
 
 class MessageStore:
@@ -39,17 +42,31 @@ class MessageStore:
         assert sent is not None
         return sent
 
-    async def send_as_member(self, template: Message, random_id: int | None
+    async def send_as_member(self, template: Message, random_id: int | None,
+                             bots: Sequence[int] = (), expires: int = 0
                              ) -> tuple[Message, Out] | None:
         """`send` into a private chat or basic group, the sender's membership checked by the
         same statement that takes the pts, so it holds at the commit: None (nothing written)
-        when the chat is not a basic one or the sender is not in it now."""
+        when the chat is not a basic one or the sender is not in it now.
+
+        `bots`: the bot of a private chat, whose feed step for the message is taken in the same
+        write when its cursor allows (`pass_private`, its updates kept until `expires`); each
+        bot that it was taken for gets a "bot" event ahead of the chat's, saying so."""
 
         async def op(db: Db) -> tuple[Message, Out] | None:
             if self._lock_chat is not None:
                 await db.execute(self._lock_chat, template.chat_id)
-            got = await _append_as(db, template, random_id, template.sender_id)
-            return None if got is None else (got[0], [got[1]])
+            got = await _append_at(db, template, random_id, template.sender_id)
+            if got is None:
+                return None
+            msg, ev, pts = got
+            out = []
+            for bot_id in bots:
+                passed = await pass_private(db, bot_id, msg, pts, expires)
+                if passed is not None:
+                    out.append(Emitted("bot", bot_id, f"{msg.chat_id} {pts} {int(passed)}"))
+            out.append(ev)
+            return msg, out
 
         return await self._idempotent(op, template.sender_id, random_id)
 
