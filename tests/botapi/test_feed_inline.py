@@ -162,3 +162,31 @@ async def test_allowed_updates_without_message_get_nothing_from_the_write(server
     got = (await updates_when(server, token, 1, offset=offset))["result"]
     assert [u["message"]["text"] for u in got] == ["for this bot"]
     assert chat_id not in steps
+
+
+async def test_a_poll_repeating_its_allowed_updates_writes_nothing(server, people,
+                                                                   monkeypatch) -> None:
+    """Frameworks send the same allowed_updates with every getUpdates: only a change is
+    written (each write would cost the poll a commit and a flush)."""
+    alice = await people("Alice")
+    bot_id, token = new_bot(server, "repeating_bot", alice.id)
+    accounts = server.app.services.bots.accounts
+    written: list[dict[str, Any]] = []
+    update_bot = accounts.update_bot
+
+    async def counted(bot: int, changes: dict[str, Any]) -> Any:
+        written.append(changes)
+        return await update_bot(bot, changes)
+
+    monkeypatch.setattr(accounts, "update_bot", counted)
+    for _ in range(3):
+        status, body = await bot_call(server, token, "getUpdates", timeout=0,
+                                      allowed_updates='["message", "callback_query"]')
+        assert status == 200, body
+    assert written == [{"allowed_updates": ["message", "callback_query"]}]
+    status, body = await bot_call(server, token, "getUpdates", timeout=0,
+                                  allowed_updates='["message"]')
+    assert status == 200, body
+    assert written[1:] == [{"allowed_updates": ["message"]}]
+    bot = server.run(accounts.get(bot_id))
+    assert bot is not None and bot.allowed_updates == ["message"]

@@ -41,7 +41,7 @@ class Ctx:
     me: User
     bot: Bot
     p: Params
-    gone: asyncio.Event | None = None  # set when the client went away (methods that wait)
+    gone: asyncio.Future[None] | None = None  # done when the client went away (methods that wait)
     _render: Renderer | None = None
 
     @property

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -39,8 +39,13 @@ MAX_BACKOFF = 60.0
 
 @dataclass
 class Poll:
-    event: asyncio.Event = field(default_factory=asyncio.Event)
+    """A getUpdates waiting: `wake` ends its wait (new updates, another poll, the client gone)."""
+    waiter: asyncio.Future[None] | None = None
     reason: str = ""
+
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
 
 class Delivery:
@@ -58,7 +63,7 @@ class Delivery:
     def wake(self, bot_id: int) -> None:
         poll = self.polls.get(bot_id)
         if poll is not None:
-            poll.event.set()
+            poll.wake()
         hook = self.hook_events.get(bot_id)
         if hook is not None:
             hook.set()
@@ -76,7 +81,10 @@ class Delivery:
 
     # ---- getUpdates --------------------------------------------------------------------------
 
-    async def get_updates(self, bot: Bot, p: P.Params, gone: asyncio.Event) -> list[dict[str, Any]]:
+    async def get_updates(self, bot: Bot, p: P.Params, gone: asyncio.Future[None]
+                          ) -> list[dict[str, Any]]:
+        """The bot's updates from `offset` on; with none, waits up to `timeout` seconds for some
+        (or until `gone` is done: the client went away)."""
         if bot.webhook_url:
             raise conflict("can't use getUpdates method while webhook is active; use "
                            "deleteWebhook to delete the webhook first")
@@ -88,8 +96,10 @@ class Delivery:
         if previous is not None:
             previous.reason = "terminated by other getUpdates request; make sure that only one " \
                               "bot instance is running"
-            previous.event.set()
+            previous.wake()
         poll = self.polls[bot.user_id] = Poll()
+        gone.add_done_callback(lambda _: poll.wake())
+        loop = asyncio.get_running_loop()
         try:
             if offset < 0:
                 await self.store.keep_last(bot.user_id, -offset)
@@ -98,14 +108,18 @@ class Delivery:
                 await self.store.confirm(bot.user_id, offset)
             deadline = time.monotonic() + timeout
             while True:
-                poll.event.clear()
+                poll.waiter = loop.create_future()  # a wake from here on ends the wait below
                 rows = await self.store.pending(bot.user_id, offset, limit, self.core.clock.now())
                 left = deadline - time.monotonic()
-                if rows or left <= 0 or gone.is_set():
+                if rows or left <= 0 or gone.done() or poll.reason:
                     break
-                await _first(poll.event.wait(), gone.wait(), timeout=left)
-                if poll.reason:
-                    raise conflict(poll.reason)
+                timer = loop.call_later(left, poll.wake)
+                try:
+                    await poll.waiter
+                finally:
+                    timer.cancel()
+            if poll.reason:
+                raise conflict(poll.reason)
         finally:
             if self.polls.get(bot.user_id) is poll:
                 del self.polls[bot.user_id]
@@ -121,7 +135,8 @@ class Delivery:
             return  # the official server ignores a list it cannot parse
         if isinstance(value, list):
             clean = bots.clean_allowed_updates([str(v) for v in value])
-            await self.accounts.update_bot(bot.user_id, {"allowed_updates": clean})
+            if clean != (bot.allowed_updates or []):  # most pollers send the same list each time
+                await self.accounts.update_bot(bot.user_id, {"allowed_updates": clean})
 
     # ---- webhooks ----------------------------------------------------------------------------
 
@@ -146,7 +161,7 @@ class Delivery:
         poll = self.polls.get(bot.user_id)
         if poll is not None:
             poll.reason = "terminated by setWebhook request"
-            poll.event.set()
+            poll.wake()
         self._start_hook(bot.user_id)
         return True
 
@@ -259,15 +274,6 @@ def _network_error(exc: Exception) -> str:
     if "refused" in text or "connect" in text:
         return "Connection refused"
     return "Connection error"
-
-
-async def _first(*waits: Awaitable[Any], timeout: float) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
 
 
 Caller = Callable[[int, str, P.Params], Awaitable[Any]]

@@ -166,7 +166,8 @@ async def get_default_rights(c: Ctx) -> Any:
 
 @method("getUpdates")
 async def get_updates(c: Ctx) -> Any:
-    return await c.api.delivery.get_updates(c.bot, c.p, c.gone or asyncio.Event())
+    return await c.api.delivery.get_updates(
+        c.bot, c.p, c.gone or asyncio.get_running_loop().create_future())
 
 
 @method("setWebhook")

@@ -111,8 +111,9 @@ class BotApi:
         ctx = Ctx(self, me, bot, p)
         if entry[0] not in WAITING:
             return await entry[1](ctx)
-        ctx.gone = asyncio.Event()
-        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, ctx.gone))
+        loop = asyncio.get_running_loop()
+        ctx.gone = loop.create_future()
+        watcher = loop.create_task(_watch_disconnect(receive, ctx.gone))
         try:
             return await entry[1](ctx)
         finally:
@@ -178,10 +179,11 @@ class BotApi:
         await send({"type": "http.response.body", "body": _enc.encode(err.envelope())})
 
 
-async def _watch_disconnect(receive: Any, gone: asyncio.Event) -> None:
+async def _watch_disconnect(receive: Any, gone: asyncio.Future[None]) -> None:
     with contextlib.suppress(Exception):
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                gone.set()
+                if not gone.done():
+                    gone.set_result(None)
                 return
