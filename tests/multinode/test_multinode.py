@@ -403,30 +403,44 @@ async def test_a_file_uploaded_through_two_nodes_downloads_from_the_third(nodes:
         assert got.status_code == 200 and got.content == data
 
 
+class Father:
+    """BotFather, asked through a user's device on one node."""
+
+    def __init__(self, dev: Phone, father_id: int):
+        self.dev, self.id = dev, father_id
+
+    @classmethod
+    async def of(cls, node: Node, name: str) -> Father:
+        owner = await account(node, name)
+        dev = await phone(node, owner["token"])
+        father = await dev.call("contacts.resolveUsername", username="BotFather")
+        return cls(dev, father["id"])
+
+    def replies(self) -> list[dict[str, Any]]:
+        return [e["message"] for e in self.dev.events if e.get("type") == "new_message"
+                and e["message"]["sender_id"] == self.id]
+
+    async def ask(self, text: str) -> dict[str, Any]:
+        before = len(self.replies())
+        await self.dev.call("messages.sendMessage", peer={"user_id": self.id}, text=text)
+        await eventually(lambda: len(self.replies()) > before, f"BotFather's answer to {text!r}")
+        return self.replies()[-1]
+
+    async def new_bot(self, name: str, username: str) -> str:
+        await self.ask("/newbot")
+        await self.ask(name)
+        done = await self.ask(username)
+        code = next(e for e in done["entities"] if e["type"] == "code")
+        return str(done["text"][code["offset"]:code["offset"] + code["length"]])
+
+
 async def test_a_bot_changed_through_one_node_is_seen_changed_by_the_others(nodes: list[Node]
                                                                            ) -> None:
     """Nodes keep a bot's checked token for a moment; a change through one node (BotFather's
     /setprivacy, /revoke) reaches the others over the bus at once, not after that moment."""
-    owner = await account(nodes[0], "Owner")
-    dev = await phone(nodes[0], owner["token"])
-    father = await dev.call("contacts.resolveUsername", username="BotFather")
-    chat = {"user_id": father["id"]}
-
-    def replies() -> list[dict[str, Any]]:
-        return [e["message"] for e in dev.events if e.get("type") == "new_message"
-                and e["message"]["sender_id"] == father["id"]]
-
-    async def ask(text: str) -> dict[str, Any]:
-        before = len(replies())
-        await dev.call("messages.sendMessage", peer=chat, text=text)
-        await eventually(lambda: len(replies()) > before, f"BotFather's answer to {text!r}")
-        return replies()[-1]
-
-    await ask("/newbot")
-    await ask("Relay")
-    done = await ask("relay_nodes_bot")
-    code = next(e for e in done["entities"] if e["type"] == "code")
-    token = done["text"][code["offset"]:code["offset"] + code["length"]]
+    father = await Father.of(nodes[0], "Owner")
+    ask, dev = father.ask, father.dev
+    token = await father.new_bot("Relay", "relay_nodes_bot")
 
     async def get_me(node: Node, tok: str) -> tuple[int, dict[str, Any]]:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -454,3 +468,57 @@ async def test_a_bot_changed_through_one_node_is_seen_changed_by_the_others(node
     for node in nodes[1:]:
         assert (await get_me(node, token))[0] == 401, node.index
     await dev.close()
+
+
+async def test_a_bot_gets_each_message_of_its_private_chat_once_whichever_node_writes_it(
+        nodes: list[Node], postgres_url: str) -> None:
+    """A user's message to a bot's private chat queues the bot's update in its own write when the
+    bot's cursor allows, and every node's feed may take the same step from the bus: the cursor
+    moves only from where it stands (compare-and-set), so the bot gets each message once, in
+    order, and none of its own answers, with the user on one node, the bot answering through
+    all three and polling through a third."""
+    father = await Father.of(nodes[0], "Owner")
+    token = await father.new_bot("Echo", "echo_nodes_bot")
+    bot_id = int(token.split(":")[0])
+    alice = await account(nodes[1], "Alice")
+    dev = await phone(nodes[1], alice["token"])
+    got: list[str] = []
+    offset = 0
+
+    async def bot(node: Node, method: str, **params: Any) -> Any:
+        async with httpx.AsyncClient(timeout=30) as http:
+            resp = await http.post(f"{node.url}/bot{token}/{method}", json=params)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["result"]
+
+    async def poll_until(text: str) -> None:
+        nonlocal offset
+        deadline = time.monotonic() + 10
+        while text not in got:
+            assert time.monotonic() < deadline, f"the bot never got {text!r}: {got}"
+            for u in await bot(nodes[2], "getUpdates", offset=offset, timeout=1):
+                offset = u["update_id"] + 1
+                got.append(u["message"]["text"])
+
+    first = await dev.call("messages.sendMessage", peer={"user_id": bot_id}, text="/start")
+    await poll_until("/start")
+    for i in range(12):
+        await dev.call("messages.sendMessage", peer={"user_id": bot_id}, text=f"m{i}")
+        await poll_until(f"m{i}")
+        await bot(nodes[i % 3], "sendMessage", chat_id=alice["user"]["id"], text=f"r{i}")
+    await dev.call("messages.sendMessage", peer={"user_id": bot_id}, text="last")
+    await poll_until("last")
+    await asyncio.sleep(0.5)  # any late step of a feed would have queued a copy by now
+    for u in await bot(nodes[0], "getUpdates", offset=offset, timeout=0):
+        got.append(u["message"]["text"])
+    assert got == ["/start", *[f"m{i}" for i in range(12)], "last"]
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        pts = await conn.fetchval("SELECT pts FROM chats WHERE id = $1", first["chat_id"])
+        cursor = await conn.fetchval("SELECT pts FROM bot_cursors WHERE bot_id = $1 AND"
+                                     " chat_id = $2", bot_id, first["chat_id"])
+    finally:
+        await conn.close()
+    assert cursor == pts
+    await dev.close()
+    await father.dev.close()
