@@ -15,14 +15,18 @@ runs as its own process on a fresh temporary data folder; each scenario starts i
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import math
 import os
 import platform
 import shlex
+import shutil
 import socket
 import sqlite3
 import sys
+import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -213,6 +217,78 @@ def yardstick() -> str:
             f" 100 bytes {calls * 1e6:.2f} µs (best of 3 each; lower is faster)")
 
 
+def durability_floor() -> str:
+    """What every acknowledged write costs before any of Steppe's own work, measured here: one
+    flush to disk (40 KiB appended to a file in the folder the servers' data goes to, then
+    fdatasync: about what a commit of one message adds to the write-ahead log), and one round
+    trip from the event loop to a thread and back (how the server hands a commit to its flush
+    thread and gets the result). The ceilings keep nothing, so they pay neither; a scenario
+    that waits for each write in turn (B one post at a time, G's getUpdates) pays both on every
+    step."""
+    folder = tempfile.mkdtemp(prefix="steppe-bench-floor-")
+    path = os.path.join(folder, "log")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    flushes = []
+    try:
+        block = b"x" * 40960
+        for _ in range(100):
+            os.write(fd, block)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            flushes.append(time.perf_counter() - t0)
+    finally:
+        os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+    import uvloop  # the server's event loop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        hops = runner.run(_hand_offs(500))
+    flushes.sort()
+    return (f"fdatasync after a 40 KiB append p50 {flushes[len(flushes) // 2] * 1e3:.2f} ms, p90"
+            f" {flushes[len(flushes) * 9 // 10] * 1e3:.2f} ms; event loop → thread → event loop"
+            f" p50 {hops * 1e6:.0f} µs (the floor every acknowledged write pays; the ceilings"
+            " keep nothing)")
+
+
+async def _hand_offs(count: int) -> float:
+    """The median round trip loop → thread (a Condition, as the flush thread is woken) → loop
+    (call_soon_threadsafe, as its results come back)."""
+    loop = asyncio.get_running_loop()
+    cond = threading.Condition()
+    queue: list[asyncio.Future[None] | None] = []
+
+    def worker() -> None:
+        while True:
+            with cond:
+                while not queue:
+                    cond.wait()
+                fut = queue.pop()
+            if fut is None:
+                return
+            loop.call_soon_threadsafe(fut.set_result, None)
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    times = []
+    try:
+        for _ in range(count):
+            fut = loop.create_future()
+            t0 = time.perf_counter()
+            with cond:
+                queue.append(fut)
+                cond.notify()
+            await fut
+            times.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.0002)
+    finally:
+        with cond:
+            queue.append(None)
+            cond.notify()
+        thread.join(5)
+    times.sort()
+    return times[len(times) // 2]
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 def _value(f: Figure) -> str:
@@ -288,6 +364,7 @@ def render(results: list[tuple[Run, dict[str, Run]]], skipped: list[str], info: 
         f"- **Command**: `{' '.join(shlex.quote(a) for a in ['python', '-m', 'bench.run', *sys.argv[1:]])}`"
         f" — took {elapsed:.0f}s",
         f"- **Machine speed** before the scenarios: {info['yardstick']}",
+        f"- **Durability floor**: {info['floor']}",
         f"- **Load average** (1 min) at start → end: {info['load_start']} → {info['load_end']}. "
         "Server and load generator share the machine's cores: the load generator's CPU is shown, "
         "and so is the CPU other processes on the machine used during each measured phase.",
@@ -312,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["load_start"] = f"{os.getloadavg()[0]:.2f}"
     info["yardstick"] = yardstick()
+    info["floor"] = durability_floor()
     started = time.monotonic()
     results: list[tuple[Run, dict[str, Run]]] = []
     skipped = [k for k in args.only if k in NOT_YET]
