@@ -7,6 +7,12 @@ turns the events the bot may see into queued updates, and moves the cursor in th
 transaction (compare-and-set), so nothing is lost when a bus message is, and nothing is queued
 twice when two workers race. Updates get increasing ids per bot and are kept 24 hours.
 
+A message to a bot's private chat usually needs no step of the feed: when the bot's cursor of
+the chat stands just before it, the message's own write moves the cursor and queues the update
+(`store.bots.pass_private`; `to_pass` names the bot), and its events tell every node's feed to
+skip the chat's event (`bu.<bot>` with "<chat> <pts> <queued>", published first). The cursor
+moves only from where it stands, so whichever of the two gets there first takes the step.
+
 What no log shows the feed is told of by the services' hooks: a user's standing in a supergroup
 or channel changed (chat_member, my_chat_member), a join request was filed (chat_join_request),
 someone voted in a bot's public poll (poll_answer).
