@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -18,6 +19,7 @@ from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import Database, SqliteDatabase, Store
 from steppe.store.chats import ChatStore
+from steppe.store.db import IntegrityError
 from steppe.store.messages import MessageStore
 from steppe.store.search import SearchStore
 
@@ -56,6 +58,28 @@ async def two_users(s: Stores) -> tuple[int, int]:
     a = await s.users.create_user("+77010000001", "KZ", "A", "", NOW)
     b = await s.users.create_user("+79160000002", "RU", "B", "", NOW)
     return a.id, b.id
+
+
+async def test_a_taken_message_id_is_a_fault_not_a_duplicate_random_id(stores: Stores) -> None:
+    """Only the (sender, random_id) rule means RANDOM_ID_DUPLICATE (a retried send, answered with
+    the stored message); a message id already taken by a row written past the chat's counter is
+    a fault of ours and stays one, with nothing of the send written."""
+    a, b = await two_users(stores)
+    chat, _ = await stores.chats.create_private(a, b, NOW)
+    first = await stores.messages.send_as_member(draft(chat.id, a, "first"), 1)
+    assert first is not None
+    again = await stores.messages.send_as_member(draft(chat.id, a, "first, retried"), 1)
+    assert again is not None and again[0].id == first[0].id and again[1] == []
+
+    async def squat(db: Any) -> None:
+        await db.execute("INSERT INTO messages (chat_id, id, sender_id, date) VALUES ($1, $2, $3,"
+                         " $4)", chat.id, first[0].id + 1, a, NOW)
+
+    await stores.database.write(squat)
+    with pytest.raises(IntegrityError):
+        await stores.messages.send_as_member(draft(chat.id, a, "second"), 2)
+    found = await stores.chats.get_chat(chat.id)
+    assert found is not None and found.pts == chat.pts + 1  # the failed send took no pts
 
 
 async def test_users_unique_phone_and_username(stores: Stores) -> None:

@@ -15,6 +15,7 @@ import pytest
 from steppe.domain.errors import RpcError
 from steppe.domain.models import Message
 from steppe.store import Store
+from steppe.store.bots import BotStore
 from steppe.store.chats import ChatStore
 from steppe.store.db import IntegrityError
 from steppe.store.messages import MessageStore
@@ -141,6 +142,15 @@ async def test_duplicate_names_say_which(nodes) -> None:  # type: ignore[no-unty
     await n1.database.write(squat)
     with pytest.raises(IntegrityError):
         await n1.users.create_user("+77010000003", "KZ", "D", "", NOW, username="fresh_name")
+    # The same for a bot's account: only its username's rule is the owner's USERNAME_OCCUPIED.
+    bots = BotStore(n1.database)
+    await bots.create_bot(0, "first_bot", "First", "hash", NOW)
+    with pytest.raises(RpcError) as err:
+        await bots.create_bot(0, "First_Bot", "Again", "hash", NOW)
+    assert err.value.type == "USERNAME_OCCUPIED"
+    await n1.database.write(squat)
+    with pytest.raises(IntegrityError):
+        await bots.create_bot(0, "fresh_bot", "Fresh", "hash", NOW)
 
 
 async def _probe(node: Node, *rows: int) -> None:

@@ -106,7 +106,9 @@ class BotStore:
                     " username_lc, is_bot, created, last_seen) VALUES (NULL, '', $1, '', $2, $3,"
                     f" 1, $4, $4) RETURNING {USER_COLUMNS}", name, username, username.lower(), now)
             except IntegrityError as exc:
-                raise bad_request("USERNAME_OCCUPIED") from exc
+                if exc.on("username"):
+                    raise bad_request("USERNAME_OCCUPIED") from exc
+                raise  # any other rule: a fault of ours, not the owner's choice of name
             user = rows.user(row)
             await db.execute(
                 "INSERT INTO bots (user_id, owner_id, token_hash, inline_placeholder, created)"

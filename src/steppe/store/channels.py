@@ -288,7 +288,9 @@ class ChannelStore:
                 await db.execute(f"UPDATE chat_settings SET {sets} WHERE chat_id = $1",
                                  chat_id, *changes.values())
             except IntegrityError as exc:
-                raise bad_request("USERNAME_OCCUPIED") from exc
+                if exc.on("username"):
+                    raise bad_request("USERNAME_OCCUPIED") from exc
+                raise
             await _log(db, chat_id, actor, now, log, **log_data)
             return await _info(db, chat_id), [await _info_event(db, chat_id, now)]
 

@@ -110,7 +110,9 @@ async def _append_at(db: Db, template: Message, random_id: int | None, member: i
     try:
         await _insert_message(db, msg, random_id)
     except IntegrityError as exc:
-        raise bad_request("RANDOM_ID_DUPLICATE") from exc
+        if exc.on("random"):  # messages_random: (sender_id, random_id)
+            raise bad_request("RANDOM_ID_DUPLICATE") from exc
+        raise
     return msg, ev, pts
 
 

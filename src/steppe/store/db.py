@@ -50,6 +50,11 @@ class Database(Protocol):
 class IntegrityError(Exception):
     """A uniqueness or foreign-key rule refused a write; the store turns it into a domain error."""
 
+    def on(self, column: str) -> bool:
+        """Whether the rule that refused the write is `column`'s (its name is in the message on
+        SQLite, and in the constraint's name on PostgreSQL: users_username_lc_key)."""
+        return column in str(self)
+
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 CAREFUL_BATCHES = 8  # after a batch with a failing write, this many run one savepoint an op

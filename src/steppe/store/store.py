@@ -113,9 +113,9 @@ class Store:
                     username.lower() if username else None, int(is_bot), now,
                 )
             except IntegrityError as exc:
-                if "phone" in str(exc):
+                if exc.on("phone"):
                     raise bad_request("PHONE_NUMBER_OCCUPIED") from exc
-                if "username" in str(exc):
+                if exc.on("username"):
                     raise bad_request("USERNAME_OCCUPIED") from exc
                 raise  # any other rule (an id taken): a fault of ours, not the user's input
             return rows.user(row)
@@ -185,7 +185,9 @@ class Store:
                     user_id, *values.values(),
                 )
             except IntegrityError as exc:
-                raise bad_request("USERNAME_OCCUPIED") from exc
+                if exc.on("username"):
+                    raise bad_request("USERNAME_OCCUPIED") from exc
+                raise
             user = rows.user(row)
             me = rows.user(row)
             me.is_self = True
