@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 from typing import Any
 
+import pytest
 import websockets
 from helpers import client, raises, raw_post, wait_for
 
@@ -478,3 +480,40 @@ async def test_unknown_user_lookups(server, http_pool) -> None:
                  "USERNAME_NOT_OCCUPIED")
     await raises(api.call("contacts.search", q=" @ "), "SEARCH_QUERY_EMPTY")
     await raises(api.call("contacts.search", q="x" * 65), "SEARCH_QUERY_INVALID")
+
+
+@pytest.mark.skipif(os.environ.get("STEPPE_TEST_DATABASE") == "postgres",
+                    reason="traces the statements on the SQLite connection")
+async def test_authorize_shows_oneself_without_reading_the_contacts(server, http_pool) -> None:
+    """No one is their own contact, so a connection's authorize (which shows the user to
+    themself) reads no contact list; showing someone else still does."""
+    alice, bob = await server.user("Alice"), await server.user("Bob")
+    api = server.http(alice["token"])
+    http_pool.append(api)
+    await api.call("contacts.addContact", user_id=bob["user"]["id"], first_name="Bobby")
+    seen: list[str] = []
+    conn = server.app.core.store.database._conn
+
+    async def trace(on: bool) -> None:
+        conn.set_trace_callback(seen.append if on else None)
+
+    server.run(trace(True))
+    try:
+        dev = await server.device(alice["token"])
+    finally:
+        server.run(trace(False))
+    try:
+        me = dev.user
+        assert me["id"] == alice["user"]["id"] and me["is_self"] and me["phone"]
+        assert not me.get("is_contact")
+        assert not [s for s in seen if "FROM contacts" in s], seen
+        seen.clear()
+        server.run(trace(True))
+        try:
+            other = (await dev.call("users.getUsers", ids=[bob["user"]["id"]]))[0]
+        finally:
+            server.run(trace(False))
+        assert other["is_contact"] and other["phone"]
+        assert [s for s in seen if "FROM contacts" in s]
+    finally:
+        await dev.close()
