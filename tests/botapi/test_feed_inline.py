@@ -35,23 +35,25 @@ def count_steps(server: Any, monkeypatch: Any) -> list[int]:
     return steps
 
 
-async def opened(server: Any, person: Any, bot_id: int, token: str) -> tuple[int, int]:
-    """The person's private chat with the bot, opened with /start and taken by the feed;
-    returns the chat id and the offset past what the bot got."""
-    first = await person.say({"user_id": bot_id}, "/start")
+async def opened(server: Any, people: Any, monkeypatch: Any, username: str
+                 ) -> tuple[Any, int, str, int, int]:
+    """Alice and a new bot (no flood limits), their private chat opened with /start and taken by
+    the feed: Alice, the bot's id and token, the chat's id and the offset past what the bot got."""
+    monkeypatch.setattr(server.app.services.bots.accounts, "check_rate", lambda *a: None)
+    alice = await people("Alice")
+    bot_id, token = new_bot(server, username, alice.id)
+    first = await alice.say({"user_id": bot_id}, "/start")
     got = (await updates_when(server, token, 1))["result"]
     assert [u["message"]["text"] for u in got] == ["/start"]
     settled(server)
     assert server.app.services.bots.feed.private.get(first["chat_id"]) == bot_id
-    return first["chat_id"], got[-1]["update_id"] + 1
+    return alice, bot_id, token, first["chat_id"], got[-1]["update_id"] + 1
 
 
 async def test_the_message_write_queues_the_update_and_wakes_the_poll(server, people,
                                                                       monkeypatch) -> None:
-    monkeypatch.setattr(server.app.services.bots.accounts, "check_rate", lambda *a: None)
-    alice = await people("Alice")
-    bot_id, token = new_bot(server, "inline_bot", alice.id)
-    chat_id, offset = await opened(server, alice, bot_id, token)
+    alice, bot_id, token, chat_id, offset = await opened(server, people, monkeypatch,
+                                                          "inline_bot")
     steps = count_steps(server, monkeypatch)
 
     poll = asyncio.ensure_future(bot_call(server, token, "getUpdates", offset=offset, timeout=20))
@@ -88,10 +90,8 @@ async def test_the_message_write_queues_the_update_and_wakes_the_poll(server, pe
 async def test_the_update_is_the_one_the_feed_makes(server, people, monkeypatch) -> None:
     """The same message, once through the feed and once through the write, reaches the bot as
     the same update (its ids and text aside)."""
-    monkeypatch.setattr(server.app.services.bots.accounts, "check_rate", lambda *a: None)
-    alice = await people("Alice")
-    bot_id, token = new_bot(server, "same_bot", alice.id)
-    chat_id, offset = await opened(server, alice, bot_id, token)
+    alice, bot_id, token, chat_id, offset = await opened(server, people, monkeypatch,
+                                                          "same_bot")
     core = server.app.services.core
     kinds = []
     for inline in (False, True):
@@ -117,10 +117,8 @@ async def test_a_cursor_standing_elsewhere_leaves_the_step_to_the_feed(server, p
                                                                        monkeypatch) -> None:
     """Messages the feed has not reached yet stay its own: the write that finds the cursor
     behind changes nothing, and the feed later gives both messages, in order, once."""
-    monkeypatch.setattr(server.app.services.bots.accounts, "check_rate", lambda *a: None)
-    alice = await people("Alice")
-    bot_id, token = new_bot(server, "behind_bot", alice.id)
-    chat_id, offset = await opened(server, alice, bot_id, token)
+    alice, bot_id, token, chat_id, offset = await opened(server, people, monkeypatch,
+                                                          "behind_bot")
     feed, core = server.app.services.bots.feed, server.app.services.core
     server.run(feed.stop())  # the feed stands still: its cursor stays where it is
     before = cursor(server, bot_id, chat_id)
@@ -143,10 +141,8 @@ async def test_a_cursor_standing_elsewhere_leaves_the_step_to_the_feed(server, p
 
 async def test_allowed_updates_without_message_get_nothing_from_the_write(server, people,
                                                                           monkeypatch) -> None:
-    monkeypatch.setattr(server.app.services.bots.accounts, "check_rate", lambda *a: None)
-    alice = await people("Alice")
-    bot_id, token = new_bot(server, "picky_bot", alice.id)
-    chat_id, offset = await opened(server, alice, bot_id, token)
+    alice, bot_id, token, chat_id, offset = await opened(server, people, monkeypatch,
+                                                          "picky_bot")
     steps = count_steps(server, monkeypatch)
     status, body = await bot_call(server, token, "getUpdates", offset=offset, timeout=0,
                                   allowed_updates='["callback_query"]')
