@@ -517,3 +517,47 @@ async def test_authorize_shows_oneself_without_reading_the_contacts(server, http
         assert [s for s in seen if "FROM contacts" in s]
     finally:
         await dev.close()
+
+
+async def test_authorize_reads_the_token_then_the_rest_at_once(server, monkeypatch) -> None:
+    """A connection's authorize makes two reads (each a pooled connection on PostgreSQL): the
+    token, then the user's chats, private chats and account together; and it answers, joins the
+    chats and tells the user's contacts they are online as before."""
+    alice, bob = await server.user("Alice"), await server.user("Bob")
+    bob_dev = await server.device(bob["token"])
+    api = server.http(alice["token"])
+    chat = await api.call("messages.sendMessage", peer={"user_id": bob["user"]["id"]}, text="hi")
+    server.app.services.auth._tokens.clear()  # the token is read, as on a node that never saw it
+    database = server.app.core.store.database
+    reads: list[str] = []
+    read = database.read
+
+    async def counted(op: Any) -> Any:
+        reads.append(op.__qualname__)
+        return await read(op)
+
+    got: list[dict[str, Any]] = []
+    ws = Device(server.url, alice["token"], on_event=got.append)
+    ws._ws = await websockets.connect(ws.url, max_size=None, ping_interval=None)
+    ws._reader = asyncio.get_running_loop().create_task(ws._read(ws._ws))
+    monkeypatch.setattr(database, "read", counted)
+    try:
+        me = await ws.call("connection.authorize", token=alice["token"])
+    finally:
+        monkeypatch.setattr(database, "read", read)
+    state = await ws.call("updates.getState")  # as Device.connect does next
+    ws.seq, ws.pts = state["seq"], {int(k): v for k, v in state["chats"].items()}
+    try:
+        assert [r.split(".<locals>")[0] for r in reads] == [
+            "Store.authorization_by_token", "ChatStore.session"]
+        assert me["id"] == alice["user"]["id"] and me["is_self"] and me["online"]
+        await wait_for(lambda: any(e.get("type") == "user_status" and e.get("online")
+                                   and e.get("user_id") == alice["user"]["id"]
+                                   for e in bob_dev.events))  # type: ignore[attr-defined]
+        await bob_dev.call("messages.sendMessage", peer={"user_id": alice["user"]["id"]},
+                           text="you are on this socket's chats")
+        await wait_for(lambda: any(e.get("chat_id") == chat["chat_id"] for e in got))
+    finally:
+        await ws.close()
+        await bob_dev.close()
+        await api.close()

@@ -17,7 +17,8 @@ from typing import Any
 from steppe.api.ordering import ChatOrder
 from steppe.api.registry import Call
 from steppe.api.websocket import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, text_frame
-from steppe.domain.models import Authorization
+from steppe.domain import limits
+from steppe.domain.models import Authorization, User
 from steppe.services.auth import SignedIn
 from steppe.services.container import Services
 
@@ -163,10 +164,13 @@ class Hub:
         if isinstance(result, SignedIn):
             await self.bind_auth(call, result.authorization)
 
-    async def bind_auth(self, call: Call, auth: Authorization) -> None:
+    async def bind_auth(self, call: Call, auth: Authorization) -> User | None:
+        """Bind the call's connection to the authorization: indexed by user, chats and token,
+        its chats' events from now on, the user's online status told. Returns the user as read
+        with the chats (None without a connection, or when it closed or rebound meanwhile)."""
         conn = call.connection
         if conn is None:
-            return
+            return None
         if conn.call.auth_id:
             self.unregister(conn)
         # Counted and indexed by user before the read below, so a join that commits meanwhile
@@ -176,14 +180,16 @@ class Hub:
         self.by_auth.setdefault(auth.id, set()).add(conn)
         self.connections += 1
         came_online = self.services.users.connected(auth.user_id)
-        chats = await self.services.core.chats.member_chats(auth.user_id)
+        chats, private, user = await self.services.core.chats.session(auth.user_id,
+                                                                      limits.STATUS_PEERS_MAX)
         if conn.closed or conn.call.auth_id != auth.id:
-            return  # closed (and unregistered) or bound to another token meanwhile
+            return None  # closed (and unregistered) or bound to another token meanwhile
         for chat_id in chats:
             conn.chats.add(chat_id)
             self.by_chat.setdefault(chat_id, set()).add(conn)
         if came_online:
-            await self.services.users.announce_status(auth.user_id, True)
+            self.services.users.announce_to(auth.user_id, True, private)
+        return user
 
     def unregister(self, conn: Connection) -> None:
         user_id, auth_id = conn.call.user_id, conn.call.auth_id

@@ -237,8 +237,10 @@ def build(s: Services, hub: Hub) -> Registry:
     async def authorize(c: Call, p: Authorize) -> Any:
         """WebSocket: use a token for this connection; returns the user."""
         auth = await s.auth.resolve(p.token)
-        await hub.bind_auth(c, auth)
-        return await s.users.get(auth.user_id, auth.user_id)
+        me = await hub.bind_auth(c, auth)  # read with the user's chats
+        if me is None:  # not a WebSocket, or it closed meanwhile
+            return await s.users.get(auth.user_id, auth.user_id)
+        return s.users.shown_to_self(me)
 
     @r.method("auth.logOut", Empty)
     async def log_out(c: Call, p: Empty) -> Any:

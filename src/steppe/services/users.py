@@ -151,9 +151,17 @@ class UserService:
     async def announce_status(self, user_id: int, online: bool) -> None:
         """Online or last seen goes to the user's private chats, as Telegram shows it: never to
         groups or channels, where it would cost every member a message per member."""
-        now = self.core.clock.now()
         if not online:
-            await self.core.store.set_last_seen(user_id, now)
-        data = encode(UserStatus(user_id, online, now))
-        for chat_id in await self.core.chats.private_chat_ids(user_id, limits.STATUS_PEERS_MAX):
+            await self.core.store.set_last_seen(user_id, self.core.clock.now())
+        self.announce_to(user_id, online,
+                         await self.core.chats.private_chat_ids(user_id, limits.STATUS_PEERS_MAX))
+
+    def announce_to(self, user_id: int, online: bool, chat_ids: list[int]) -> None:
+        """`announce_status` with the private chats read already (`ChatStore.session`)."""
+        data = encode(UserStatus(user_id, online, self.core.clock.now()))
+        for chat_id in chat_ids:
             self.core.publish_ephemeral(f"e.{chat_id}", data)
+
+    def shown_to_self(self, user: User) -> User:
+        """The user as they see themself (`view` of oneself, from a user read already)."""
+        return self._shape(user.id, user, set())

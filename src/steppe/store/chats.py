@@ -132,6 +132,20 @@ async def _add_member(db: Db, chat: Chat, user_id: int, role: str, inviter: int,
     return [ev, Emitted("join", user_id, "", chat.id)]
 
 
+async def _member_chats(db: Db, user_id: int) -> dict[int, int]:
+    found = await db.fetch("SELECT c.id, c.pts FROM members m JOIN chats c ON c.id = m.chat_id"
+                           " WHERE m.user_id = $1", user_id)
+    return {r[0]: r[1] for r in found}
+
+
+async def _private_chat_ids(db: Db, user_id: int, limit: int) -> list[int]:
+    found = await db.fetch(
+        "SELECT c.id FROM members m JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1"
+        " AND c.kind = 'private' AND c.user_a != c.user_b ORDER BY c.last_date DESC LIMIT $2",
+        user_id, limit)
+    return [r[0] for r in found]
+
+
 class ChatStore:
     def __init__(self, database: Database):
         self.database = database
@@ -195,10 +209,7 @@ class ChatStore:
         """Every chat the user is in, with its current pts: the one pass a difference makes."""
 
         async def op(db: Db) -> dict[int, int]:
-            found = await db.fetch(
-                "SELECT c.id, c.pts FROM members m JOIN chats c ON c.id = m.chat_id"
-                " WHERE m.user_id = $1", user_id)
-            return {r[0]: r[1] for r in found}
+            return await _member_chats(db, user_id)
 
         return await self.database.read(op)
 
@@ -206,11 +217,20 @@ class ChatStore:
         """The user's private chats with someone else, most recently active first."""
 
         async def op(db: Db) -> list[int]:
-            found = await db.fetch(
-                "SELECT c.id FROM members m JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1"
-                " AND c.kind = 'private' AND c.user_a != c.user_b ORDER BY c.last_date DESC LIMIT $2",
-                user_id, limit)
-            return [r[0] for r in found]
+            return await _private_chat_ids(db, user_id, limit)
+
+        return await self.database.read(op)
+
+    async def session(self, user_id: int, peers: int
+                      ) -> tuple[dict[int, int], list[int], User | None]:
+        """What a connection binding to a user reads, in one read (one pooled connection on
+        PostgreSQL): `member_chats`, `private_chat_ids` (at most `peers`) and the user."""
+
+        async def op(db: Db) -> tuple[dict[int, int], list[int], User | None]:
+            chats = await _member_chats(db, user_id)
+            private = await _private_chat_ids(db, user_id, peers)
+            row = await db.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
+            return chats, private, rows.user(row) if row else None
 
         return await self.database.read(op)
 
