@@ -508,8 +508,9 @@ async def test_a_bot_gets_each_message_of_its_private_chat_once_whichever_node_w
         await bot(nodes[i % 3], "sendMessage", chat_id=alice["user"]["id"], text=f"r{i}")
     await dev.call("messages.sendMessage", peer={"user_id": bot_id}, text="last")
     await poll_until("last")
-    await asyncio.sleep(0.5)  # any late step of a feed would have queued a copy by now
-    for u in await bot(nodes[0], "getUpdates", offset=offset, timeout=0):
+    # A late step of any node's feed would queue a copy: a long poll through another node
+    # returns at the first update it sees, or after a second of none.
+    for u in await bot(nodes[0], "getUpdates", offset=offset, timeout=1):
         got.append(u["message"]["text"])
     assert got == ["/start", *[f"m{i}" for i in range(12)], "last"]
     conn = await asyncpg.connect(postgres_url)

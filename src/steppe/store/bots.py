@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from steppe.domain import bots
 from steppe.domain import updates as up
 from steppe.domain.bots import Bot, PendingUpdate
 from steppe.domain.errors import bad_request
@@ -61,19 +62,13 @@ async def _enqueue(db: Db, bot_id: int, items: Sequence[tuple[str, int, str]], e
     return len(items)
 
 
-# The bot's next update id, taken only when its allowed_updates let a "message" through (none
-# given, or an empty list, means the default set, which has it).
-_TAKE_MESSAGE_ID = ("UPDATE bots SET next_update_id = next_update_id + 1 WHERE user_id = $1"
-                    " AND (allowed_updates IS NULL OR allowed_updates = '[]'"
-                    " OR allowed_updates LIKE '%\"message\"%') RETURNING next_update_id")
-
-
 async def pass_private(db: Db, bot_id: int, msg: Message, pts: int, expires: int) -> bool | None:
     """In the write of a message to a bot's private chat, the feed's step for it: when the bot's
     cursor of the chat stands just before it (the feed has done everything earlier), move the
-    cursor over it and queue what the feed would: a "message" update for a user's message, nothing
-    for the bot's own. True when an update was queued, False when none was, None when the cursor
-    stands elsewhere (the feed takes the step as usual)."""
+    cursor over it and queue what the feed would: a "message" update for a user's message when
+    the bot's allowed_updates let one through, nothing for the bot's own. True when an update was
+    queued, False when none was, None when the cursor stands elsewhere (the feed takes the step
+    as usual)."""
     moved = await db.execute(
         "UPDATE bot_cursors SET pts = $3 WHERE bot_id = $1 AND chat_id = $2 AND pts = $4",
         bot_id, msg.chat_id, pts, pts - 1)
@@ -81,14 +76,11 @@ async def pass_private(db: Db, bot_id: int, msg: Message, pts: int, expires: int
         return None
     if msg.sender_id == bot_id or msg.action is not None:
         return False
-    last = await db.fetchval(_TAKE_MESSAGE_ID, bot_id)
-    if last is None:
+    allowed = await db.fetchval("SELECT allowed_updates FROM bots WHERE user_id = $1", bot_id)
+    if not bots.allowed("message", _list.decode(allowed) if allowed is not None else None):
         return False
-    await db.execute(
-        "INSERT INTO bot_updates (bot_id, update_id, kind, chat_id, payload, expires)"
-        " VALUES ($1, $2, $3, $4, $5, $6)", bot_id, last - 1, "message", msg.chat_id,
-        '{"message":' + up.encode(msg).decode() + "}", expires)
-    return True
+    payload = '{"message":' + up.encode(msg).decode() + "}"
+    return await _enqueue(db, bot_id, [("message", msg.chat_id, payload)], expires) > 0
 
 
 class BotStore:
